@@ -1,0 +1,82 @@
+//! `sluice local run DEFINITION.json --input INPUT.json [--mocks MOCKS.json --test-case NAME]`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use serde_json::Value;
+use sluice_asl::local::{self, Mocks, Options};
+use sluice_asl::{Entropy, SeededEntropy};
+
+use crate::input::read_json;
+
+/// Arguments of `sluice local run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The state machine definition (Amazon States Language JSON).
+    definition: PathBuf,
+    /// The execution input, a JSON file; `-` reads standard input.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Mocked task responses, in the format of AWS Step Functions Local's mock configuration.
+    #[arg(long, requires = "test_case")]
+    mocks: Option<PathBuf>,
+    /// The test case of the mocks file to use.
+    #[arg(long, requires = "mocks")]
+    test_case: Option<String>,
+    /// The state machine's name in the mocks file and in `$$.StateMachine.Name`; defaults to the
+    /// definition file's stem.
+    #[arg(long)]
+    name: Option<String>,
+    /// The seed of every random value (`States.UUID`, jitter, `$random()`), for a repeatable run.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// Runs the definition and prints `{"status": …}` as one JSON object.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let definition = read_json(&args.definition)?;
+    let machine = match sluice_asl::parse(&definition) {
+        Ok(machine) => machine,
+        Err(diagnostics) => {
+            eprint!("{diagnostics}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let input = match &args.input {
+        Some(path) => read_json(path)?,
+        None => Value::Object(Default::default()),
+    };
+    let name = match args.name {
+        Some(name) => name,
+        None => args
+            .definition
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .context("the definition file has no name to take the state machine's name from; pass --name")?
+            .to_owned(),
+    };
+    let mocks = match (&args.mocks, &args.test_case) {
+        (Some(path), Some(test_case)) => {
+            let config = read_json(path)?;
+            Mocks::from_config(&config, &name, test_case).with_context(|| format!("in {}", path.display()))?
+        }
+        (None, None) => Mocks::default(),
+        _ => bail!("--mocks and --test-case go together"),
+    };
+    let seed = args
+        .seed
+        .unwrap_or_else(|| Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
+    let execution_name = SeededEntropy::new(seed ^ 0x5eed).uuid();
+    let options = Options {
+        name,
+        execution_name,
+        start_time: Utc::now(),
+        seed,
+        mocks,
+    };
+    let outcome = local::run(&machine, input, options);
+    println!("{}", outcome.to_json());
+    Ok(ExitCode::SUCCESS)
+}
