@@ -158,6 +158,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn release_leases(&self) -> Result<()> {
+        self.writer.write(writes::release_leases).await
+    }
+
     async fn next_due(&self) -> Result<Option<i64>> {
         self.read(reads::next_due).await
     }

@@ -266,7 +266,7 @@ fn append(
     for item in work {
         connection
             .prepare_cached(
-                "INSERT INTO work (id, execution_arn, due_millis, payload, attempts) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO work (id, execution_arn, due_millis, payload, attempts, lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -274,7 +274,8 @@ fn append(
                     item.execution_arn,
                     item.due_millis,
                     item.payload,
-                    item.attempts
+                    item.attempts,
+                    item.lease_until_millis
                 ])
             })
             .map_err(backend)?;
@@ -285,6 +286,16 @@ fn append(
             .and_then(|mut s| s.execute(params![token.token, token.execution_arn, token.task_id]))
             .map_err(backend)?;
     }
+    Ok(())
+}
+
+pub fn release_leases(connection: &Connection) -> Result<()> {
+    connection
+        .execute(
+            "UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_until > 0",
+            [],
+        )
+        .map_err(backend)?;
     Ok(())
 }
 
@@ -309,6 +320,7 @@ pub fn claim_due_work(
                 due_millis: row.get(2)?,
                 payload: row.get(3)?,
                 attempts: row.get(4)?,
+                lease_until_millis,
             })
         })
         .and_then(Iterator::collect)

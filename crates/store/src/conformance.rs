@@ -87,6 +87,7 @@ fn work(id: &str, arn: &str, due_millis: i64) -> Work {
         due_millis,
         payload: "{}".to_owned(),
         attempts: 0,
+        lease_until_millis: 0,
     }
 }
 
@@ -270,10 +271,13 @@ async fn many_executions_advance_together(store: &dyn Store) {
 
 async fn work_is_claimed_when_due_and_leased(store: &dyn Store) {
     let record = execution("worker", 6_000);
+    let mut held = work("held", &record.arn, 50);
+    held.lease_until_millis = 1_000_000;
     let items = vec![
         work("due-early", &record.arn, 100),
         work("due-late", &record.arn, 200),
         work("future", &record.arn, 10_000),
+        held,
     ];
     start(store, record.clone(), items).await;
     let claimed = store.claim_due_work("node-a", 500, 1_500, 10).await.expect("a claim");
@@ -297,7 +301,22 @@ async fn work_is_claimed_when_due_and_leased(store: &dyn Store) {
     let mut done = advance(&record, 1, vec![]);
     done.done_work = vec!["due-early".into(), "due-late".into()];
     assert!(store.advance(vec![done]).await.expect("a commit")[0].is_ok());
-    assert_eq!(store.next_due().await.expect("a read"), Some(10_000));
+    assert_eq!(
+        store.next_due().await.expect("a read"),
+        Some(10_000),
+        "held work is not due while leased"
+    );
+    store.release_leases().await.expect("leases released");
+    assert_eq!(
+        store.next_due().await.expect("a read"),
+        Some(50),
+        "released work is due again"
+    );
+    let claimed = store.claim_due_work("node-c", 60, 70, 10).await.expect("a claim");
+    assert_eq!(
+        claimed.iter().map(|item| item.id.as_str()).collect::<Vec<_>>(),
+        ["held"]
+    );
 }
 
 async fn history_pages_both_ways(store: &dyn Store) {

@@ -103,6 +103,10 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Work>>;
 
+    /// Frees every lease, for a store only one node uses, at that node's start: work the last
+    /// run held when it stopped is due again.
+    async fn release_leases(&self) -> Result<()>;
+
     /// When the next unleased work item is due, if any.
     async fn next_due(&self) -> Result<Option<i64>>;
 

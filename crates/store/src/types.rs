@@ -216,6 +216,8 @@ pub struct Work {
     pub payload: String,
     /// How many times it was claimed before (0 on the first claim).
     pub attempts: u32,
+    /// Until when the node that wrote it holds it (0: free for any node to claim when due).
+    pub lease_until_millis: i64,
 }
 
 /// A task token handed out by a `.waitForTaskToken` task.
