@@ -8,6 +8,7 @@
 //! the store orders them across processes.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod app;
 mod dispatch;
 mod error;
 mod events;

@@ -1,0 +1,219 @@
+//! Apps: a folder with a `sluice.toml` manifest that declares functions and state machines
+//! (their ASL definitions are files beside it). Deploying an app creates what is new and updates
+//! what changed; running executions finish on the revision they started with.
+//!
+//! ```toml
+//! [app]
+//! name = "publikes"
+//!
+//! [functions.insert-status]
+//! command = ["./bin/insert-status", "--verbose"]   # run per event: JSON on stdin and stdout
+//! timeout_seconds = 30
+//! env = { LOG = "info" }
+//!
+//! [state_machines.rotate-batch]
+//! definition = "rotate-batch.asl.json"
+//! type = "STANDARD"                                  # or EXPRESS
+//! ```
+//!
+//! Functions an embedding binary registers in process need no entry.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::functions::{CommandFunction, Function};
+use crate::{Engine, Error, MachineType};
+
+/// A parsed `sluice.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// `[app]`.
+    pub app: AppSection,
+    /// `[functions.NAME]`.
+    #[serde(default)]
+    pub functions: BTreeMap<String, FunctionEntry>,
+    /// `[state_machines.NAME]`.
+    #[serde(default)]
+    pub state_machines: BTreeMap<String, StateMachineEntry>,
+}
+
+/// `[app]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSection {
+    /// The app's name.
+    pub name: String,
+}
+
+/// `[functions.NAME]`: a command function.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionEntry {
+    /// The program and its arguments; a relative program is relative to the app folder.
+    pub command: Vec<String>,
+    /// How long one invocation may run (default 60 seconds).
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+
+/// `[state_machines.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateMachineEntry {
+    /// The ASL file, relative to the app folder.
+    pub definition: PathBuf,
+    /// `STANDARD` (default) or `EXPRESS`.
+    #[serde(default, rename = "type")]
+    pub machine_type: Option<String>,
+    /// The role ARN to record (not used).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+}
+
+/// Why an app could not be deployed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The manifest is not valid TOML of the expected shape.
+    #[error("{path}: {message}")]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong, with the line and column.
+        message: String,
+    },
+    /// A state machine could not be created or updated.
+    #[error("state machine \"{name}\" ({path}): {source}")]
+    StateMachine {
+        /// The state machine.
+        name: String,
+        /// Its definition file.
+        path: PathBuf,
+        /// Why.
+        source: Error,
+    },
+}
+
+/// What a deployment did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deployed {
+    /// The app's name.
+    pub app: String,
+    /// State machines created or updated: (name, ARN, revision).
+    pub state_machines: Vec<(String, String, u64)>,
+    /// Command functions registered.
+    pub functions: Vec<String>,
+}
+
+impl Manifest {
+    /// Reads `sluice.toml` from an app folder.
+    pub fn read(folder: &Path) -> Result<Manifest, AppError> {
+        let path = folder.join("sluice.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| AppError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| AppError::Manifest {
+            path,
+            message: error.to_string(),
+        })
+    }
+}
+
+impl Engine {
+    /// Deploys the app in `folder`: registers its command functions and creates or updates its
+    /// state machines.
+    pub async fn deploy_app(&self, folder: &Path, now_millis: i64) -> Result<Deployed, AppError> {
+        let manifest = Manifest::read(folder)?;
+        let mut deployed = Deployed {
+            app: manifest.app.name.clone(),
+            ..Deployed::default()
+        };
+        for (name, entry) in &manifest.functions {
+            let mut parts = entry.command.iter();
+            let Some(program) = parts.next() else {
+                let message = format!("functions.{name}.command must name a program");
+                return Err(AppError::Manifest {
+                    path: folder.join("sluice.toml"),
+                    message,
+                });
+            };
+            let program = if program.starts_with("./") || program.starts_with("../") {
+                folder.join(program)
+            } else {
+                PathBuf::from(program)
+            };
+            let function = CommandFunction {
+                program,
+                args: parts.cloned().collect(),
+                env: entry.env.clone(),
+                working_directory: Some(folder.to_owned()),
+                timeout: Duration::from_secs(entry.timeout_seconds),
+            };
+            self.functions().register(name.clone(), Function::Command(function));
+            deployed.functions.push(name.clone());
+        }
+        for (name, entry) in &manifest.state_machines {
+            let path = folder.join(&entry.definition);
+            let definition = std::fs::read_to_string(&path).map_err(|source| AppError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let fail = |source| AppError::StateMachine {
+                name: name.clone(),
+                path: path.clone(),
+                source,
+            };
+            let machine_type = match entry.machine_type.as_deref() {
+                None => MachineType::Standard,
+                Some(text) => MachineType::parse(text).ok_or_else(|| {
+                    fail(Error::InvalidDefinition(sluice_asl::Diagnostics(vec![
+                        sluice_asl::Diagnostic {
+                            pointer: String::new(),
+                            message: format!("type must be STANDARD or EXPRESS, not {text}"),
+                        },
+                    ])))
+                })?,
+            };
+            let role_arn = entry
+                .role_arn
+                .clone()
+                .unwrap_or_else(|| format!("arn:aws:iam::123456789012:role/{}", manifest.app.name));
+            let arn = self.state_machine_arn(name);
+            let record = match self.describe_state_machine(&arn).await {
+                Ok(_) => self
+                    .update_state_machine(&arn, Some(&definition), Some(&role_arn))
+                    .await
+                    .map_err(fail)?,
+                Err(Error::StateMachineDoesNotExist { .. }) => self
+                    .create_state_machine(name, &definition, &role_arn, machine_type, now_millis)
+                    .await
+                    .map_err(fail)?,
+                Err(error) => return Err(fail(error)),
+            };
+            deployed
+                .state_machines
+                .push((name.clone(), record.arn, record.revision));
+        }
+        Ok(deployed)
+    }
+}
