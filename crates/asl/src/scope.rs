@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
-use sluice_jsonpath::{Path, Root};
+use sluice_jsonpath::{Path, Root, Step};
 
 use crate::Failure;
 
@@ -80,6 +80,40 @@ impl Context {
         context
     }
 
+    /// The value a reference path into the context object names, read from the fields without
+    /// building the whole object (whose `Execution.Input` may be large): `Some(None)` when the
+    /// object has no such member, and `None` for a path this does not handle, which the caller
+    /// answers from [`Context::to_value`].
+    fn member(&self, steps: &[Step]) -> Option<Option<Value>> {
+        let name = |position: usize| match steps.get(position) {
+            Some(Step::Name(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        let execution = &self.execution;
+        let text = |text: &str| Some(Some(Value::String(text.to_owned())));
+        match (name(0)?, name(1)?) {
+            ("Execution", "Input") => Some(walk(&steps[2..], &execution.input).cloned()),
+            ("Map", "Item") => match (name(2)?, &self.map_item) {
+                (_, None) => Some(None),
+                ("Value", Some((_, value))) => Some(walk(&steps[3..], value).cloned()),
+                ("Index", Some((index, _))) if steps.len() == 3 => Some(Some(Value::from(*index))),
+                _ => None,
+            },
+            _ if steps.len() > 2 => None,
+            ("Execution", "Id") => text(&execution.id),
+            ("Execution", "Name") => text(&execution.name),
+            ("Execution", "RoleArn") => text(&execution.role_arn),
+            ("Execution", "StartTime") => text(&timestamp(execution.start_time)),
+            ("State", "EnteredTime") => text(&timestamp(self.entered_time)),
+            ("State", "Name") => text(&self.state_name),
+            ("State", "RetryCount") => Some(Some(Value::from(self.retry_count))),
+            ("StateMachine", "Id") => text(&execution.state_machine_id),
+            ("StateMachine", "Name") => text(&execution.state_machine_name),
+            ("Task", "Token") => Some(self.task_token.as_deref().map(|token| Value::String(token.to_owned()))),
+            _ => None,
+        }
+    }
+
     /// "An error occurred while executing the state 'X' (entered at the event id #N). ", the
     /// prefix AWS gives runtime causes.
     pub fn cause_prefix(&self) -> String {
@@ -91,6 +125,27 @@ impl Context {
             None => format!("An error occurred while executing the state '{}'. ", self.state_name),
         }
     }
+}
+
+/// The value reference-path steps name inside `document`.
+fn walk<'v>(steps: &[Step], mut document: &'v Value) -> Option<&'v Value> {
+    for step in steps {
+        document = match (step, document) {
+            (Step::Name(name), Value::Object(members)) => members.get(name)?,
+            (Step::Index(index), Value::Array(elements)) => {
+                let position = if *index >= 0 {
+                    usize::try_from(*index).ok()?
+                } else {
+                    elements
+                        .len()
+                        .checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
+                };
+                elements.get(position)?
+            }
+            _ => return None,
+        };
+    }
+    Some(document)
 }
 
 /// A timestamp as Step Functions writes them: RFC 3339, UTC, milliseconds, `Z`.
@@ -186,7 +241,12 @@ impl<'a> Scope<'a> {
     pub fn select(&self, path: &Path) -> Option<Value> {
         let document = match path.root() {
             Root::Input => self.input,
-            Root::Context => self.context_value.get_or_init(|| self.context.to_value()),
+            Root::Context => {
+                if let Some(found) = path.steps().and_then(|steps| self.context.member(steps)) {
+                    return found;
+                }
+                self.context_value.get_or_init(|| self.context.to_value())
+            }
             Root::Variable(name) => self.variables.get(name)?,
         };
         path.select(document).ok()

@@ -11,6 +11,9 @@
 //! timeout_seconds = 30
 //! env = { LOG = "info" }
 //!
+//! [functions.fetch]
+//! url = "http://127.0.0.1:9000/fetch"               # the event POSTed as JSON
+//!
 //! [state_machines.rotate-batch]
 //! definition = "rotate-batch.asl.json"
 //! type = "STANDARD"                                  # or EXPRESS
@@ -24,7 +27,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::functions::{CommandFunction, Function};
+use crate::functions::{CommandFunction, Function, HttpFunction};
 use crate::{Engine, Error, MachineType};
 
 /// A parsed `sluice.toml`.
@@ -49,12 +52,16 @@ pub struct AppSection {
     pub name: String,
 }
 
-/// `[functions.NAME]`: a command function.
+/// `[functions.NAME]`: a command function (`command`) or an HTTP function (`url`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionEntry {
     /// The program and its arguments; a relative program is relative to the app folder.
+    #[serde(default)]
     pub command: Vec<String>,
+    /// The URL to POST each event to.
+    #[serde(default)]
+    pub url: Option<String>,
     /// How long one invocation may run (default 60 seconds).
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
@@ -149,9 +156,23 @@ impl Engine {
             ..Deployed::default()
         };
         for (name, entry) in &manifest.functions {
+            let timeout = Duration::from_secs(entry.timeout_seconds);
+            if let Some(url) = &entry.url {
+                if !entry.command.is_empty() {
+                    let message = format!("functions.{name} has both command and url; give one");
+                    return Err(AppError::Manifest {
+                        path: folder.join("sluice.toml"),
+                        message,
+                    });
+                }
+                self.functions()
+                    .register(name.clone(), Function::Http(HttpFunction::new(url.clone(), timeout)));
+                deployed.functions.push(name.clone());
+                continue;
+            }
             let mut parts = entry.command.iter();
             let Some(program) = parts.next() else {
-                let message = format!("functions.{name}.command must name a program");
+                let message = format!("functions.{name} needs a command (a program and its arguments) or a url");
                 return Err(AppError::Manifest {
                     path: folder.join("sluice.toml"),
                     message,
@@ -167,7 +188,7 @@ impl Engine {
                 args: parts.cloned().collect(),
                 env: entry.env.clone(),
                 working_directory: Some(folder.to_owned()),
-                timeout: Duration::from_secs(entry.timeout_seconds),
+                timeout,
             };
             self.functions().register(name.clone(), Function::Command(function));
             deployed.functions.push(name.clone());

@@ -105,8 +105,10 @@ impl Engine {
             state_machine_name: machine_record.name.clone(),
         });
         let mut entropy = RandomEntropy;
+        let express = machine_record.machine_type == sluice_store::MachineType::Express;
         let snapshot = Snapshot {
             notify: notify.clone(),
+            express,
             ..Snapshot::default()
         };
         let mut txn = Txn::new(

@@ -16,6 +16,9 @@ pub struct Snapshot {
     pub next_id: u64,
     /// The frames; frame 0 is the top level.
     pub frames: BTreeMap<u64, Frame>,
+    /// An Express execution: only its start and end go into the history, not each step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub express: bool,
     /// The parent to tell when this execution ends (a `startExecution.sync` task).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<ParentTask>,

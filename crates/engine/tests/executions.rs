@@ -306,3 +306,34 @@ async fn a_command_function_runs_with_stdin_and_fails_lambda_style() {
     assert_eq!(output["hello"], "world");
     assert_eq!(output["refusal"]["Error"], "Refused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn express_executions_record_only_their_start_and_end() {
+    let fixture = fixture().await;
+    let machine = fixture
+        .engine
+        .create_state_machine(
+            "quick",
+            &three_tasks().to_string(),
+            "arn:aws:iam::123456789012:role/r",
+            MachineType::Express,
+            0,
+        )
+        .await
+        .expect("created")
+        .arn;
+    let started = fixture
+        .engine
+        .start_execution(&machine, Some("run"), Some("{\"value\":0}"), Utc::now())
+        .await
+        .expect("started");
+    let ended = fixture.engine.await_execution(&started.arn).await.expect("ended");
+    assert_eq!(
+        (ended.status, ended.output.as_deref()),
+        (ExecutionStatus::Succeeded, Some("{\"value\":3}"))
+    );
+    assert_eq!(
+        fixture.event_types(&started.arn).await,
+        ["ExecutionStarted", "ExecutionSucceeded"]
+    );
+}

@@ -14,7 +14,8 @@ pub(super) fn check_graph(graph: &Graph, fields: &Fields<'_>, diagnostics: &mut 
     if graph.states.is_empty() {
         return;
     }
-    if graph.state(&graph.start_at).is_none() {
+    let start_exists = graph.state(&graph.start_at).is_some();
+    if !start_exists {
         diagnostics.push(&fields.at("StartAt"), format!("no state named \"{}\"", graph.start_at));
     }
     for state in &graph.states {
@@ -42,8 +43,9 @@ pub(super) fn check_graph(graph: &Graph, fields: &Fields<'_>, diagnostics: &mut 
                 .map(|(_, target)| target),
         );
     }
+    // With no start state every state would be unreachable: report the `StartAt` alone.
     for (state, reached) in graph.states.iter().zip(reached) {
-        if !reached {
+        if !reached && start_exists {
             let message = format!("state \"{}\" is not reachable from \"StartAt\"", state.name);
             diagnostics.push(&states_pointer.field(&state.name), message);
         }

@@ -179,10 +179,11 @@ impl Parser {
         match (next, end) {
             (Some(next), None | Some(false)) => Transition::Next(next.to_owned()),
             (None, Some(true)) => Transition::End,
-            (Some(_), Some(true)) => {
+            (Some(next), Some(true)) => {
                 self.diagnostics
                     .push(&fields.pointer, "a state cannot have both \"Next\" and \"End\": true");
-                Transition::End
+                // Keep `Next` so that its target is not also reported as unreachable.
+                Transition::Next(next.to_owned())
             }
             (None, _) => {
                 self.diagnostics

@@ -135,8 +135,10 @@ impl Parser {
         let _comment = fields.string("Comment", &mut self.diagnostics);
         let condition = self.condition(&mut fields, language);
         fields.finish("a choice rule", &mut self.diagnostics);
+        // A rule whose condition is invalid (already reported) keeps its `Next`, so that the graph
+        // checks do not also report its target as unreachable; the definition is rejected anyway.
         Some(ChoiceRule {
-            condition: condition?,
+            condition: condition.unwrap_or(Condition::Or(Vec::new())),
             next: next?.to_owned(),
             assign,
             output,
@@ -197,9 +199,13 @@ impl Parser {
                 .map(|inner| Condition::Not(Box::new(inner)));
         }
         let variable = fields.string("Variable", &mut self.diagnostics);
+        // Every operator written, valid or not, so that an invalid operand (already reported)
+        // is not reported again as a missing operator.
+        let mut present: Vec<&'static str> = Vec::new();
         let mut found: Vec<(&'static str, Comparison)> = Vec::new();
         for &(name, operand_type, build) in OPERATORS {
             if let Some(value) = fields.raw(name) {
+                present.push(name);
                 let pointer = fields.at(name);
                 if let Some(operand) = self.literal_operand(value, operand_type, &pointer) {
                     found.push((name, build(Operand::Value(operand))));
@@ -207,6 +213,7 @@ impl Parser {
             }
             let path_name = path_operator(name);
             if let Some(value) = fields.raw(path_name) {
+                present.push(path_name);
                 let pointer = fields.at(path_name);
                 match value {
                     Value::String(text) => {
@@ -221,6 +228,7 @@ impl Parser {
             }
         }
         if let Some(value) = fields.raw("StringMatches") {
+            present.push("StringMatches");
             match value {
                 Value::String(pattern) => found.push(("StringMatches", Comparison::StringMatches(pattern.clone()))),
                 other => self.diagnostics.push(
@@ -230,6 +238,9 @@ impl Parser {
             }
         }
         for &(name, build) in TYPE_TESTS {
+            if fields.has(name) {
+                present.push(name);
+            }
             if let Some(flag) = fields.boolean(name, &mut self.diagnostics) {
                 found.push((name, build(flag)));
             }
@@ -241,7 +252,7 @@ impl Parser {
             return None;
         };
         let variable = self.path(variable, &variable_pointer)?;
-        match found.len() {
+        match present.len() {
             1 => found
                 .pop()
                 .map(|(_, comparison)| Condition::Test { variable, comparison }),
@@ -253,8 +264,10 @@ impl Parser {
                 None
             }
             _ => {
-                let names: Vec<&str> = found.iter().map(|(name, _)| *name).collect();
-                let message = format!("a rule can have only one comparison operator, not {}", names.join(", "));
+                let message = format!(
+                    "a rule can have only one comparison operator, not {}",
+                    present.join(", ")
+                );
                 self.diagnostics.push(&fields.pointer, message);
                 None
             }

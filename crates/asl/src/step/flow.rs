@@ -4,6 +4,8 @@
 //! states, and `Arguments` → work → `Output` in JSONata states. `Assign` sees the variables as
 //! they were before the state.
 
+use std::borrow::Cow;
+
 use serde_json::{Map as JsonMap, Value};
 
 use super::{Env, Step, data_limit, recovery, transition};
@@ -16,10 +18,11 @@ use crate::scope::Scope;
 /// The largest payload AWS accepts: 256 KiB of UTF-8.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
-/// `InputPath` applied to the raw input (JSONata states take the raw input as it is).
-pub(super) fn effective_input(state: &State, input: &Value, env: &Env<'_>) -> Result<Value, Failure> {
+/// `InputPath` applied to the raw input (JSONata states take the raw input as it is). Borrowed
+/// when it is the input or a part of it, so that a state that only reads it copies nothing.
+pub(super) fn effective_input<'v>(state: &State, input: &'v Value, env: &Env<'_>) -> Result<Cow<'v, Value>, Failure> {
     if state.query_language == QueryLanguage::Jsonata {
-        return Ok(input.clone());
+        return Ok(Cow::Borrowed(input));
     }
     select(&state.io.input_path, input, env, "InputPath")
 }
@@ -31,7 +34,7 @@ pub(super) fn parameters(state: &State, input: &Value, env: &mut Env<'_>) -> Res
             let effective = effective_input(state, input, env)?;
             match &state.io.parameters {
                 Some(template) => evaluate(template, state, input, &effective, env),
-                None => Ok(effective),
+                None => Ok(effective.into_owned()),
             }
         }
         QueryLanguage::Jsonata => match &state.io.arguments {
@@ -76,7 +79,7 @@ fn finish_inner(state: &State, input: &Value, result: Value, env: &mut Env<'_>) 
             };
             let assigned = assign(state.assign.as_ref(), state, input, assign_dollar, None, env)?;
             let combined = place_result(&state.io.result_path, input, selected)?;
-            let output = select(&state.io.output_path, &combined, env, "OutputPath")?;
+            let output = select_owned(&state.io.output_path, combined, env, "OutputPath")?;
             check_size(&output, state, "an output")?;
             Ok(transition(state, output, assigned))
         }
@@ -115,7 +118,7 @@ pub(super) fn output(
     env: &mut Env<'_>,
 ) -> Result<Value, Failure> {
     let output = match state.query_language {
-        QueryLanguage::JsonPath => select(&state.io.output_path, effective, env, "OutputPath")?,
+        QueryLanguage::JsonPath => select(&state.io.output_path, effective, env, "OutputPath")?.into_owned(),
         QueryLanguage::Jsonata => match &state.io.output {
             Some(template) => jsonata_output(template, input, result, env)?,
             None => input.clone(),
@@ -173,18 +176,25 @@ pub(super) fn assign_in(
     }
 }
 
-/// `InputPath` or `OutputPath`.
-fn select(selection: &Selection, value: &Value, env: &Env<'_>, field: &str) -> Result<Value, Failure> {
+/// `InputPath` or `OutputPath`, borrowing what it selects when it can.
+fn select<'v>(selection: &Selection, value: &'v Value, env: &Env<'_>, field: &str) -> Result<Cow<'v, Value>, Failure> {
     match selection {
-        Selection::Whole => Ok(value.clone()),
-        Selection::Discard => Ok(Value::Object(JsonMap::new())),
-        Selection::Path(path) => match path.select_cow(value) {
-            Ok(selected) => Ok(selected.into_owned()),
-            Err(error) => Err(Failure::runtime(format!(
+        Selection::Whole => Ok(Cow::Borrowed(value)),
+        Selection::Discard => Ok(Cow::Owned(Value::Object(JsonMap::new()))),
+        Selection::Path(path) => path.select_cow(value).map_err(|error| {
+            Failure::runtime(format!(
                 "{}Invalid path '{path}' : {error} (in the field '{field}')",
                 env.context.cause_prefix()
-            ))),
-        },
+            ))
+        }),
+    }
+}
+
+/// `OutputPath` of a value the state owns: the whole value is passed on without a copy.
+fn select_owned(selection: &Selection, value: Value, env: &Env<'_>, field: &str) -> Result<Value, Failure> {
+    match selection {
+        Selection::Whole => Ok(value),
+        _ => select(selection, &value, env, field).map(Cow::into_owned),
     }
 }
 

@@ -204,10 +204,11 @@ fn enter_inner(state: &State, input: &Value, env: &mut Env<'_>) -> Result<Step, 
 }
 
 /// The state's work (a task, the branches of a Parallel, or the iterations of a Map) succeeded
-/// with `result`.
+/// with `result`. A result over 256 KiB is `States.DataLimitExceeded`, which goes through the
+/// state's catchers like any failure (only a catcher naming it matches).
 pub fn complete(state: &State, input: &Value, result: Value, env: &mut Env<'_>) -> Step {
     if let Err(failure) = flow::check_size(&result, state, "the result") {
-        return Step::Fail(failure);
+        return failed(state, input, failure, env);
     }
     flow::finish(state, input, result, env)
 }

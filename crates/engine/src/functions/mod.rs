@@ -3,6 +3,7 @@
 //! as JSON on stdout), and an HTTP endpoint (the event POSTed as JSON).
 
 mod command;
+mod http;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,6 +13,7 @@ use std::sync::{Arc, RwLock};
 use serde_json::{Value, json};
 
 pub use command::CommandFunction;
+pub use http::HttpFunction;
 
 /// How a function failed, as Lambda reports it: an error type and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +52,8 @@ pub enum Function {
     InProcess(Handler),
     /// An executable.
     Command(CommandFunction),
+    /// An HTTP endpoint.
+    Http(HttpFunction),
 }
 
 impl std::fmt::Debug for Function {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for Function {
         match self {
             Function::InProcess(_) => formatter.write_str("Function::InProcess"),
             Function::Command(command) => formatter.debug_tuple("Function::Command").field(command).finish(),
+            Function::Http(http) => formatter.debug_tuple("Function::Http").field(&http.url).finish(),
         }
     }
 }
@@ -76,6 +81,7 @@ impl Function {
         match self {
             Function::InProcess(handler) => handler(event).await,
             Function::Command(command) => command.invoke(event).await,
+            Function::Http(http) => http.invoke(event).await,
         }
     }
 }

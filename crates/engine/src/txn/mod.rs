@@ -295,6 +295,10 @@ impl<'a> Txn<'a> {
         if let Some(frame) = frame.and_then(|frame| self.snapshot.frames.get_mut(&frame)) {
             frame.last_event_id = id;
         }
+        if self.snapshot.express && frame.is_some() {
+            // Express executions are not recorded step by step.
+            return id;
+        }
         self.events.push(HistoryEvent {
             id,
             previous_event_id: previous,

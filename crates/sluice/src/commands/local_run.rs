@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use chrono::Utc;
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use sluice_asl::local::{self, Mocks, Options};
 use sluice_asl::{Entropy, SeededEntropy};
@@ -30,8 +30,14 @@ pub struct Args {
     #[arg(long)]
     name: Option<String>,
     /// The seed of every random value (`States.UUID`, jitter, `$random()`), for a repeatable run.
+    /// A seeded run also starts its virtual clock at a fixed instant, 2026-01-01T00:00:00Z, unless
+    /// `--start-time` says otherwise, so that its whole output is repeatable.
     #[arg(long)]
     seed: Option<u64>,
+    /// When the execution starts on the virtual clock (RFC 3339, e.g. `2026-01-01T00:00:00Z`);
+    /// defaults to now, or to 2026-01-01T00:00:00Z when `--seed` is given.
+    #[arg(long)]
+    start_time: Option<DateTime<Utc>>,
 }
 
 /// Runs the definition and prints `{"status": …}` as one JSON object.
@@ -65,6 +71,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (None, None) => Mocks::default(),
         _ => bail!("--mocks and --test-case go together"),
     };
+    let start_time = match (args.start_time, args.seed) {
+        (Some(start_time), _) => start_time,
+        (None, Some(_)) => Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .context("the fixed start of a seeded run is not a valid instant")?,
+        (None, None) => Utc::now(),
+    };
     let seed = args
         .seed
         .unwrap_or_else(|| Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64);
@@ -72,7 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let options = Options {
         name,
         execution_name,
-        start_time: Utc::now(),
+        start_time,
         seed,
         mocks,
     };

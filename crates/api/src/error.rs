@@ -1,0 +1,256 @@
+//! AWS errors in one place: every error code the API answers with, its HTTP status, and the
+//! AWS JSON 1.0 body (`{"__type": "<Code>", "message": "..."}`) that carries it.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::protocol::JSON_1_0;
+
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $code:ident => $status:literal,)*) => {
+        /// An AWS error code. The one table of codes and their HTTP statuses.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// The code as AWS writes it in `__type`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$code => stringify!($code),)*
+                }
+            }
+
+            /// The HTTP status AWS answers the code with.
+            pub fn status(self) -> StatusCode {
+                let status: u16 = match self {
+                    $(ErrorCode::$code => $status,)*
+                };
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    };
+}
+
+error_codes! {
+    // Authentication, common to every AWS JSON service.
+    /// No `Authorization` header (nor a presigned query).
+    MissingAuthenticationTokenException => 403,
+    /// The `Authorization` header is malformed or lacks a part, or no date header was sent.
+    IncompleteSignatureException => 400,
+    /// The access key is not one the server knows.
+    UnrecognizedClientException => 400,
+    /// The signature does not match, has expired, or is scoped to the wrong date, region or service.
+    InvalidSignatureException => 400,
+    // The protocol.
+    /// The body is not JSON, or a member has the wrong JSON type.
+    SerializationException => 400,
+    /// `X-Amz-Target` names no operation the server knows.
+    UnknownOperationException => 400,
+    /// The request body is larger than the server accepts.
+    RequestEntityTooLargeException => 413,
+    /// A member breaks its constraints (required, length, range, enum).
+    ValidationException => 400,
+    /// The server failed.
+    InternalFailure => 500,
+    /// The server cannot answer now.
+    ServiceUnavailable => 503,
+    /// Too many requests.
+    ThrottlingException => 400,
+    // Step Functions.
+    /// The state machine does not exist.
+    StateMachineDoesNotExist => 400,
+    /// A state machine of that name exists with another definition or role.
+    StateMachineAlreadyExists => 400,
+    /// The state machine is being deleted.
+    StateMachineDeleting => 400,
+    /// Too many state machines.
+    StateMachineLimitExceeded => 400,
+    /// The operation does not apply to this type of state machine (Express or Standard).
+    StateMachineTypeNotSupported => 400,
+    /// The execution does not exist.
+    ExecutionDoesNotExist => 400,
+    /// An execution of that name exists with another input.
+    ExecutionAlreadyExists => 400,
+    /// Too many running executions.
+    ExecutionLimitExceeded => 400,
+    /// An ARN is malformed or of the wrong resource type.
+    InvalidArn => 400,
+    /// A name has characters AWS does not allow.
+    InvalidName => 400,
+    /// The definition is not valid States Language.
+    InvalidDefinition => 400,
+    /// The execution input is not JSON.
+    InvalidExecutionInput => 400,
+    /// A task output is not JSON.
+    InvalidOutput => 400,
+    /// A task token or a page token is not valid.
+    InvalidToken => 400,
+    /// The logging configuration is not valid.
+    InvalidLoggingConfiguration => 400,
+    /// The tracing configuration is not valid.
+    InvalidTracingConfiguration => 400,
+    /// A parameter that one of several must be given is missing.
+    MissingRequiredParameter => 400,
+    /// The task of a token has ended.
+    TaskDoesNotExist => 400,
+    /// The task of a token timed out.
+    TaskTimedOut => 400,
+    /// Too many tags.
+    TooManyTags => 400,
+    /// A referenced resource does not exist.
+    ResourceNotFound => 400,
+    /// Concurrent updates conflict.
+    ConflictException => 409,
+    /// A service quota would be exceeded.
+    ServiceQuotaExceededException => 402,
+}
+
+/// An error as AWS answers it: a code (which fixes the HTTP status) and a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.as_str())]
+pub struct ApiError {
+    /// The AWS error code.
+    pub code: ErrorCode,
+    /// The human-readable message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with this code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The body AWS JSON 1.0 sends: `{"__type": "<Code>", "message": "..."}`. botocore reads the
+    /// code after the last `#`, so the plain code works as well as AWS's namespaced one.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "__type": self.code.as_str(), "message": self.message }).to_string()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.code.status().is_server_error() {
+            tracing::error!(code = self.code.as_str(), message = %self.message, "request failed");
+        }
+        (
+            self.code.status(),
+            [(axum::http::header::CONTENT_TYPE, JSON_1_0)],
+            self.body(),
+        )
+            .into_response()
+    }
+}
+
+/// Constraint violations of one request, reported together as AWS does:
+/// `2 validation errors detected: Value 'x' at 'name' failed to satisfy constraint: …; …`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violations {
+    messages: Vec<String>,
+}
+
+impl Violations {
+    /// Records that `member` (shown with `value`, or hidden when sensitive) breaks `constraint`.
+    pub fn push(&mut self, member: &str, value: Shown<'_>, constraint: &str) {
+        let value = match value {
+            Shown::Null => "Value null at".to_owned(),
+            Shown::Hidden => "Value at".to_owned(),
+            Shown::Text(text) => format!("Value '{text}' at"),
+        };
+        self.messages
+            .push(format!("{value} '{member}' failed to satisfy constraint: {constraint}"));
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// `Ok` when nothing was recorded; a `ValidationException` listing every violation otherwise.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.messages.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::new(
+                ErrorCode::ValidationException,
+                format!("1 validation error detected: {}", self.messages[0]),
+            )),
+            count => Err(ApiError::new(
+                ErrorCode::ValidationException,
+                format!("{count} validation errors detected: {}", self.messages.join("; ")),
+            )),
+        }
+    }
+}
+
+/// How a violating value appears in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown<'a> {
+    /// The member is absent: `Value null at 'x'`.
+    Null,
+    /// The member is sensitive: `Value at 'x'`.
+    Hidden,
+    /// The value itself: `Value 'v' at 'x'`.
+    Text(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(code: ErrorCode, status: u16) {
+        assert_eq!(code.status().as_u16(), status, "{}", code.as_str());
+    }
+
+    #[test]
+    fn statuses_follow_the_table() {
+        check(ErrorCode::StateMachineDoesNotExist, 400);
+        check(ErrorCode::MissingAuthenticationTokenException, 403);
+        check(ErrorCode::RequestEntityTooLargeException, 413);
+        check(ErrorCode::InternalFailure, 500);
+        check(ErrorCode::ServiceUnavailable, 503);
+        check(ErrorCode::ConflictException, 409);
+        assert!(ErrorCode::ALL.iter().all(|code| !code.as_str().contains('#')));
+    }
+
+    #[test]
+    fn body_is_aws_json() {
+        let error = ApiError::new(ErrorCode::InvalidArn, "Invalid Arn: 'Invalid ARN prefix: x'");
+        assert_eq!(
+            error.body(),
+            r#"{"__type":"InvalidArn","message":"Invalid Arn: 'Invalid ARN prefix: x'"}"#
+        );
+    }
+
+    #[test]
+    fn violations_are_counted_and_joined() {
+        let mut violations = Violations::default();
+        violations.push(
+            "name",
+            Shown::Text("a b"),
+            "Member must have length less than or equal to 80",
+        );
+        violations.push(
+            "input",
+            Shown::Hidden,
+            "Member must have length less than or equal to 262144",
+        );
+        violations.push("stateMachineArn", Shown::Null, "Member must not be null");
+        let error = violations.finish().unwrap_err();
+        assert_eq!(
+            error.message,
+            "3 validation errors detected: Value 'a b' at 'name' failed to satisfy constraint: Member must have \
+             length less than or equal to 80; Value at 'input' failed to satisfy constraint: Member must have \
+             length less than or equal to 262144; Value null at 'stateMachineArn' failed to satisfy constraint: \
+             Member must not be null"
+        );
+    }
+}

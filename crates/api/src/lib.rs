@@ -1,0 +1,17 @@
+//! Sluice's AWS-facing layer: SigV4 verification, the AWS JSON 1.0 protocol, AWS error codes, and
+//! the Step Functions API, served by an axum [`router()`] over a [`service::StepFunctions`].
+#![cfg_attr(not(test), forbid(clippy::unwrap_used))]
+
+pub mod error;
+pub mod protocol;
+pub mod router;
+pub mod service;
+pub mod sigv4;
+pub mod stepfunctions;
+#[cfg(test)]
+mod testing;
+
+pub use error::{ApiError, ErrorCode};
+pub use router::{Clock, Options, router};
+pub use service::StepFunctions;
+pub use sigv4::Credentials;

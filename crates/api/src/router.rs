@@ -1,0 +1,174 @@
+//! The HTTP front: `POST /` for the AWS JSON protocols, dispatched by the `X-Amz-Target` prefix
+//! after SigV4 verification, and `GET /health`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::protocol::split_target;
+use crate::service::StepFunctions;
+use crate::sigv4::{self, Credentials, Parts, Scope};
+use crate::stepfunctions;
+
+#[cfg(test)]
+mod tests;
+
+/// The largest request body accepted: 1 MiB (the largest definition) and room for the rest.
+pub const BODY_LIMIT: usize = 1024 * 1024 + 64 * 1024;
+
+/// What the router serves with.
+#[derive(Clone)]
+pub struct Options {
+    /// Step Functions.
+    pub step_functions: Arc<dyn StepFunctions>,
+    /// The access keys accepted.
+    pub credentials: Credentials,
+    /// The server clock, against which signatures expire.
+    pub clock: Clock,
+    /// The region the server answers for; requests signed for any region are accepted when none.
+    pub region: Option<String>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Options")
+            .field("credentials", &self.credentials)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The server clock, passed in so that tests can fix it.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_tuple("Clock").field(&self.now()).finish()
+    }
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock that always reads `now`.
+    pub fn fixed(now: DateTime<Utc>) -> Clock {
+        Clock(Arc::new(move || now))
+    }
+
+    /// A clock that reads `now()`.
+    pub fn from_fn(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    /// The time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+/// The router: `POST /` (AWS JSON protocols) and `GET /health` (`ok`).
+pub fn router(options: Options) -> Router {
+    Router::new()
+        .route("/", post(aws_json))
+        .route("/health", get(health))
+        .with_state(Arc::new(options))
+}
+
+/// The protocols served on `POST /`.
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    /// `AWSStepFunctions.*`.
+    StepFunctions,
+}
+
+/// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
+/// its protocol. SQS (`AmazonSQS`, `sqs`), EventBridge (`AWSEvents`, `events`) and DynamoDB
+/// (`DynamoDB_20120810`, `dynamodb`) join here.
+#[derive(Debug)]
+struct Target {
+    prefix: &'static str,
+    signing_name: &'static str,
+    protocol: Protocol,
+}
+
+const TARGETS: &[Target] = &[Target {
+    prefix: stepfunctions::TARGET_PREFIX,
+    signing_name: stepfunctions::SIGNING_NAME,
+    protocol: Protocol::StepFunctions,
+}];
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn aws_json(State(options): State<Arc<Options>>, request: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = match handle(&options, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(%request_id, code = error.code.as_str(), message = %error.message, "refused");
+            error.into_response()
+        }
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+async fn handle(options: &Options, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    // 1. The service and operation, from X-Amz-Target.
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::UnknownOperationException,
+            format!("Unknown operation: '{target}'"),
+        )
+    };
+    let (prefix, operation) = split_target(target).ok_or_else(unknown)?;
+    let service = TARGETS
+        .iter()
+        .find(|candidate| candidate.prefix == prefix)
+        .ok_or_else(unknown)?;
+    // 2. The body, within the limit.
+    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::RequestEntityTooLargeException,
+            format!("Request must be smaller than {BODY_LIMIT} bytes for the {operation} operation"),
+        )
+    })?;
+    // 3. The signature.
+    let signed = Parts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let scope = Scope {
+        service: service.signing_name,
+        region: options.region.as_deref(),
+    };
+    let signer = sigv4::verify(&signed, &options.credentials, scope, options.clock.now())?;
+    tracing::debug!(access_key = %signer.access_key, target, "signed request");
+    // 4. The operation.
+    match service.protocol {
+        Protocol::StepFunctions => stepfunctions::dispatch(options.step_functions.as_ref(), operation, &body).await,
+    }
+}
