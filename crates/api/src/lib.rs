@@ -2,15 +2,18 @@
 //! the Step Functions API, served by an axum [`router()`] over a [`service::StepFunctions`].
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod engine;
 pub mod error;
 pub mod protocol;
 pub mod router;
 pub mod service;
 pub mod sigv4;
 pub mod stepfunctions;
+mod test_state;
 #[cfg(test)]
 mod testing;
 
+pub use engine::EngineService;
 pub use error::{ApiError, ErrorCode};
 pub use router::{Clock, Options, router};
 pub use service::StepFunctions;

@@ -126,14 +126,13 @@ fn walk(graph: &Graph, input: &Value, context: &mut Context, entropy: &mut Seede
                 output,
                 assigned,
             } => {
-                variables.assign(assigned.unwrap_or_default());
+                if let Some(assigned) = assigned {
+                    variables.assign(assigned);
+                }
                 state = graph.state(&next)?;
                 input = output;
             }
-            Step::End { assigned, .. } => {
-                variables.assign(assigned.unwrap_or_default());
-                return Some(entered);
-            }
+            Step::End { .. } => return Some(entered),
             _ => return None,
         }
     }

@@ -28,6 +28,25 @@ pub(crate) struct TaskRef<'a> {
 }
 
 impl Engine {
+    /// Runs a task's resource once, outside any execution (for `TestState`): a function, or a
+    /// child execution waited for. A resource that answers by task token cannot be run this way.
+    pub async fn run_task(&self, resource: &str, parameters: Value) -> Result<Value, Failure> {
+        let task = TaskRef {
+            execution_arn: "",
+            frame: 0,
+            task_id: "",
+        };
+        match self.invoke_resource(task, resource, parameters).await {
+            Invocation::Done(result) => result,
+            Invocation::Pending => Err(Failure::new(
+                names::RUNTIME,
+                format!(
+                    "The resource '{resource}' answers later (by task token or as a child execution); TestState cannot wait for it"
+                ),
+            )),
+        }
+    }
+
     pub(crate) async fn invoke_resource(&self, task: TaskRef<'_>, resource: &str, parameters: Value) -> Invocation {
         let wait_for_token = resource.ends_with(".waitForTaskToken");
         let base = resource.strip_suffix(".waitForTaskToken").unwrap_or(resource);

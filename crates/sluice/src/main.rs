@@ -22,6 +22,8 @@ enum Command {
     /// Run things in process, without a server.
     #[command(subcommand)]
     Local(LocalCommand),
+    /// Run the engine with the AWS APIs on one HTTP port.
+    Serve(commands::serve::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Local(LocalCommand::Run(args)) => commands::local_run::run(args),
+        Command::Serve(args) => commands::serve::run(args, sluice_engine::Functions::default()),
     };
     match result {
         Ok(code) => code,

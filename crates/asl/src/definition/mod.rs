@@ -12,6 +12,7 @@ mod parse_states;
 mod states;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use sluice_jsonpath::{Path, ReferencePath};
@@ -42,7 +43,7 @@ pub struct Graph {
     pub start_at: String,
     /// The states in definition order.
     pub states: Vec<State>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, BuildHasherDefault<NameHasher>>,
 }
 
 impl Graph {
@@ -67,6 +68,29 @@ impl Graph {
     /// The first state. A parsed graph always has it.
     pub fn start(&self) -> Option<&State> {
         self.state(&self.start_at)
+    }
+}
+
+/// FNV-1a, for the index of state names: a transition looks its target up by name, and names are
+/// short and chosen by the definition's author, so a keyed hash buys nothing but time.
+#[derive(Debug, Clone, Copy)]
+struct NameHasher(u64);
+
+impl Default for NameHasher {
+    fn default() -> NameHasher {
+        NameHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

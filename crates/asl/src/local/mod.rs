@@ -121,8 +121,19 @@ impl Runner {
             .start()
             .ok_or_else(|| Stop::Failed(Failure::runtime("the graph has no start state")))?;
         let mut input = input;
+        // One context for the whole graph, updated as each state is entered, so that entering a
+        // state allocates nothing.
+        let mut context = Context {
+            execution: self.execution.clone(),
+            state_name: String::new(),
+            entered_time: self.clock,
+            retry_count: 0,
+            task_token: None,
+            map_item: None,
+            entered_event_id: None,
+        };
         loop {
-            let (next, output) = self.state(state, &input, variables)?;
+            let (next, output) = self.state(state, &input, variables, &mut context)?;
             match next {
                 Some(name) => {
                     state = graph
@@ -141,26 +152,22 @@ impl Runner {
         state: &State,
         input: &Value,
         variables: &mut Variables,
+        context: &mut Context,
     ) -> Result<(Option<String>, Value), Stop> {
         self.event_id += 1;
-        let entered_time = self.clock;
-        let entered_event_id = self.event_id;
         let mut retries: Vec<u64> = Vec::new();
-        let mut context = Context {
-            execution: self.execution.clone(),
-            state_name: state.name.clone(),
-            entered_time,
-            retry_count: 0,
-            task_token: None,
-            map_item: None,
-            entered_event_id: Some(entered_event_id),
-        };
+        context.state_name.clone_from(&state.name);
+        context.entered_time = self.clock;
+        context.retry_count = 0;
+        context.task_token = None;
+        context.map_item = None;
+        context.entered_event_id = Some(self.event_id);
         if let StateKind::Task(task) = &state.kind
             && task.resource.pattern == crate::definition::IntegrationPattern::WaitForTaskToken
         {
             context.task_token = Some(self.entropy.uuid());
         }
-        let mut step = step::enter(state, input, &mut self.env(&context, variables, &retries));
+        let mut step = step::enter(state, input, &mut self.env(context, variables, &retries));
         loop {
             self.event_id += 1;
             step = match step {
@@ -169,11 +176,15 @@ impl Runner {
                     output,
                     assigned,
                 } => {
-                    variables.assign(assigned.unwrap_or_default());
+                    if let Some(assigned) = assigned {
+                        variables.assign(assigned);
+                    }
                     return Ok((Some(next), output));
                 }
                 Step::End { output, assigned } => {
-                    variables.assign(assigned.unwrap_or_default());
+                    if let Some(assigned) = assigned {
+                        variables.assign(assigned);
+                    }
                     return Ok((None, output));
                 }
                 Step::Fail(failure) => return Err(Stop::Failed(failure)),
@@ -185,7 +196,7 @@ impl Runner {
                     // The request is what a real task would receive; mocks answer by state name.
                     drop(request);
                     let response = self.invoke(&state.name);
-                    let mut env = self.env(&context, variables, &retries);
+                    let mut env = self.env(context, variables, &retries);
                     match response {
                         Ok(Response::Return(result)) => step::complete(state, input, result, &mut env),
                         Ok(Response::Throw(failure)) => step::failed(state, input, failure, &mut env),
@@ -215,7 +226,7 @@ impl Runner {
                             Err(Stop::TimedOut) => return Err(Stop::TimedOut),
                         }
                     }
-                    let mut env = self.env(&context, variables, &retries);
+                    let mut env = self.env(context, variables, &retries);
                     match failure {
                         Some(failure) => step::failed(state, input, failure, &mut env),
                         None => step::complete(state, input, Value::Array(outputs), &mut env),
@@ -235,7 +246,7 @@ impl Runner {
                             Err(Stop::TimedOut) => return Err(Stop::TimedOut),
                         });
                     }
-                    step::items_finished(state, input, outcomes, &mut self.env(&context, variables, &retries))
+                    step::items_finished(state, input, outcomes, &mut self.env(context, variables, &retries))
                 }
                 Step::Retry {
                     delay_millis, retrier, ..
@@ -246,7 +257,7 @@ impl Runner {
                     }
                     retries[retrier] += 1;
                     context.retry_count = retries.iter().sum();
-                    step::enter(state, input, &mut self.env(&context, variables, &retries))
+                    step::enter(state, input, &mut self.env(context, variables, &retries))
                 }
             };
         }

@@ -284,43 +284,54 @@ pub(super) fn check_size(value: &Value, state: &State, what: &str) -> Result<(),
 /// Whether the JSON text of `value` is longer than `limit` bytes. Walks the value without
 /// serializing it and stops as soon as the limit is passed; strings are counted without their
 /// escapes, which only matters within a few bytes of the limit.
+///
+/// The first walk counts every float as the longest a float can be written, so that it formats
+/// no number; only a value it finds over the limit is walked again with the floats' real lengths.
 pub fn exceeds(value: &Value, limit: usize) -> bool {
-    fn size(value: &Value, budget: &mut isize) {
+    fn size(value: &Value, budget: &mut isize, exact_floats: bool) {
         if *budget < 0 {
             return;
         }
         *budget -= match value {
             Value::Null => 4,
             Value::Bool(_) => 5,
-            Value::Number(number) => number_length(number),
+            Value::Number(number) => number_length(number, exact_floats),
             Value::String(text) => text.len() as isize + 2,
             Value::Array(elements) => {
                 for element in elements {
-                    size(element, budget);
+                    size(element, budget, exact_floats);
                 }
                 elements.len() as isize + 1
             }
             Value::Object(members) => {
                 for (key, member) in members {
                     *budget -= key.len() as isize + 3;
-                    size(member, budget);
+                    size(member, budget, exact_floats);
                 }
                 members.len() as isize + 1
             }
         };
     }
-    let mut budget = limit as isize;
-    size(value, &mut budget);
-    budget < 0
+    let over = |exact_floats| {
+        let mut budget = limit as isize;
+        size(value, &mut budget, exact_floats);
+        budget < 0
+    };
+    over(false) && over(true)
 }
 
-/// The length of a number's JSON text.
-fn number_length(number: &serde_json::Number) -> isize {
+/// The longest JSON text of a finite `f64`, such as `-2.2250738585072014e-308`.
+const MAX_FLOAT_LENGTH: isize = 24;
+
+/// The length of a number's JSON text; for a float, at most its length unless `exact`.
+fn number_length(number: &serde_json::Number, exact: bool) -> isize {
     if let Some(unsigned) = number.as_u64() {
         unsigned.checked_ilog10().unwrap_or(0) as isize + 1
     } else if let Some(signed) = number.as_i64() {
         signed.unsigned_abs().checked_ilog10().unwrap_or(0) as isize + 2
-    } else {
+    } else if exact {
         number.to_string().len() as isize
+    } else {
+        MAX_FLOAT_LENGTH
     }
 }
