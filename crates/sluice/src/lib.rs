@@ -1,0 +1,61 @@
+//! The `sluice` command line: a thin layer over the library crates.
+//!
+//! A binary that embeds Sluice with functions of its own (in-process Rust handlers) calls
+//! [`main`] with them and gets the whole command line, `serve` included:
+//!
+//! ```no_run
+//! use sluice_engine::{Function, Functions};
+//!
+//! let functions = Functions::default();
+//! functions.register("hello", Function::in_process(|event| async move { Ok(event) }));
+//! std::process::exit(i32::from(sluice::main(functions) != std::process::ExitCode::SUCCESS));
+//! ```
+
+pub mod commands;
+mod input;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sluice: a durable serverless runtime in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print every problem of a state machine definition, each with its JSON pointer.
+    Validate(commands::validate::Args),
+    /// Run things in process, without a server.
+    #[command(subcommand)]
+    Local(LocalCommand),
+    /// Run the engine with the AWS APIs on one HTTP port.
+    Serve(commands::serve::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum LocalCommand {
+    /// Run a state machine to its end, with tasks answered by mocks and a virtual clock.
+    Run(commands::local_run::Args),
+}
+
+/// Runs the command line with `functions` available to every state machine `serve` runs.
+pub fn main(functions: sluice_engine::Functions) -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Local(LocalCommand::Run(args)) => commands::local_run::run(args),
+        Command::Serve(args) => commands::serve::run(args, functions),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
