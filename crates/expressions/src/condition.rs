@@ -255,3 +255,5 @@ fn contains(haystack: &AttributeValue, needle: &AttributeValue) -> bool {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -115,3 +115,5 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+#[cfg(test)]
+mod tests;

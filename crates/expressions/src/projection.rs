@@ -92,3 +92,5 @@ impl Node {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -429,3 +429,5 @@ fn depth(value: &AttributeValue) -> usize {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -354,3 +354,5 @@ impl<'a> Parser<'a> {
     }
 }
 
+#[cfg(test)]
+mod tests;
