@@ -245,6 +245,11 @@ impl StepFunctions for EngineService {
             .map_err(refused)
     }
 
+    async fn wait_for_execution(&self, execution_arn: &str, timeout: std::time::Duration) {
+        // An execution that does not exist is answered by the DescribeExecution that follows.
+        let _ = tokio::time::timeout(timeout, self.engine.await_execution(execution_arn)).await;
+    }
+
     async fn list_executions(&self, r: ListExecutionsRequest) -> Result<ListExecutionsResponse, ApiError> {
         let limit = if r.max_results == 0 {
             100

@@ -4,6 +4,7 @@
 
 mod engine;
 pub mod error;
+pub mod metrics;
 pub mod protocol;
 pub mod router;
 pub mod service;
@@ -12,6 +13,7 @@ pub mod stepfunctions;
 mod test_state;
 #[cfg(test)]
 mod testing;
+pub mod wait;
 
 pub use engine::EngineService;
 pub use error::{ApiError, ErrorCode};

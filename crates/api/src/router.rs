@@ -33,6 +33,8 @@ pub struct Options {
     pub clock: Clock,
     /// The region the server answers for; requests signed for any region are accepted when none.
     pub region: Option<String>,
+    /// The metrics recorder's handle, rendered on `GET /metrics`; that route answers 404 when none.
+    pub metrics: Option<crate::metrics::PrometheusHandle>,
 }
 
 impl std::fmt::Debug for Options {
@@ -77,11 +79,13 @@ impl Clock {
     }
 }
 
-/// The router: `POST /` (AWS JSON protocols) and `GET /health` (`ok`).
+/// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`) and `GET /metrics`
+/// (Prometheus text, unsigned).
 pub fn router(options: Options) -> Router {
     Router::new()
         .route("/", post(aws_json))
         .route("/health", get(health))
+        .route("/metrics", get(crate::metrics::render))
         .with_state(Arc::new(options))
 }
 
@@ -167,7 +171,10 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
     };
     let signer = sigv4::verify(&signed, &options.credentials, scope, options.clock.now())?;
     tracing::debug!(access_key = %signer.access_key, target, "signed request");
-    // 4. The operation.
+    // 4. The operation, after the wait Sluice's extension asks for.
+    if matches!(service.protocol, Protocol::StepFunctions) && operation == "DescribeExecution" {
+        crate::wait::before_describe(options.step_functions.as_ref(), &parts.headers, &body).await?;
+    }
     match service.protocol {
         Protocol::StepFunctions => stepfunctions::dispatch(options.step_functions.as_ref(), operation, &body).await,
     }

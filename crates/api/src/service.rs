@@ -90,4 +90,11 @@ pub trait StepFunctions: Send + Sync {
 
     /// `TestState`.
     async fn test_state(&self, request: TestStateRequest) -> Result<TestStateResponse, ApiError>;
+
+    /// Sluice's extension (`X-Sluice-Wait-Seconds`, see [`crate::wait`]): returns once the
+    /// execution has ended or `timeout` has passed, whichever comes first; at once when it does
+    /// not exist. This default returns at once.
+    async fn wait_for_execution(&self, execution_arn: &str, timeout: std::time::Duration) {
+        let _ = (execution_arn, timeout);
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::router::{Clock, Options, router};
+use crate::service::StepFunctions;
 use crate::sigv4::{self, Credentials, Parts};
 use crate::stepfunctions::fake::Fake;
 
@@ -21,19 +22,29 @@ pub(crate) const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execut
 pub(crate) const ROLE: &str = "arn:aws:iam::123456789012:role/sfn";
 pub(crate) const DEFINITION: &str = r#"{"StartAt":"Start","States":{"Start":{"Type":"Pass","End":true}}}"#;
 
+/// Held by the tests that run a real engine, one at a time, so that the metrics they record in
+/// the process-wide recorder do not mix.
+pub(crate) static ENGINE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub(crate) fn server_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).single().unwrap()
 }
 
 pub(crate) fn app() -> Router {
+    router(options(Arc::new(Fake::default())))
+}
+
+/// The options of a test router over `step_functions`: the test keys, the fixed clock, no metrics.
+pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
     let mut credentials = Credentials::new();
     credentials.insert(ACCESS_KEY, SECRET);
-    router(Options {
-        step_functions: Arc::new(Fake::default()),
+    Options {
+        step_functions,
         credentials,
         clock: Clock::fixed(server_now()),
         region: Some("us-east-1".to_owned()),
-    })
+        metrics: None,
+    }
 }
 
 /// How to sign a request.

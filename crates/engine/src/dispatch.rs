@@ -65,6 +65,13 @@ impl Engine {
             }
         };
         let arn = work.execution_arn.as_str();
+        let timer = match &payload {
+            WorkPayload::Invoke { .. } => None,
+            WorkPayload::Timer { .. } => Some("timer"),
+            WorkPayload::TaskTimeout { .. } => Some("task_timeout"),
+            WorkPayload::HeartbeatTimeout { .. } => Some("heartbeat_timeout"),
+            WorkPayload::ExecutionTimeout => Some("execution_timeout"),
+        };
         let outcome = match payload {
             WorkPayload::Invoke {
                 frame,
@@ -113,7 +120,11 @@ impl Engine {
             }
         };
         match outcome {
-            Ok(true) => {}
+            Ok(true) => {
+                if let Some(kind) = timer {
+                    crate::metrics::timer_fired(kind);
+                }
+            }
             Ok(false) => {
                 // Stale work: its frame moved on. Retire it so it is not claimed again.
                 let id = work.id.clone();

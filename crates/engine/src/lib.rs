@@ -15,6 +15,7 @@ mod events;
 pub mod functions;
 mod live;
 mod machines;
+pub mod metrics;
 mod resources;
 mod snapshot;
 mod txn;

@@ -157,6 +157,8 @@ impl Engine {
             Started::New => {
                 let ended = record.status != ExecutionStatus::Running;
                 let snapshot = txn.snapshot.clone();
+                crate::metrics::execution_started(express);
+                crate::metrics::states_entered(express, txn.entered);
                 drop(txn);
                 if !ended {
                     let slot = self.inner.live.slot(&arn);
@@ -223,6 +225,7 @@ impl Engine {
             remove_tokens: written.remove_tokens,
         };
         let snapshot = txn.snapshot.clone();
+        let entered = txn.entered;
         drop(txn);
         let result = self.inner.store.advance(vec![advance]).await?.pop().unwrap_or(Ok(()));
         if let Err(error) = result {
@@ -231,6 +234,7 @@ impl Engine {
             self.inner.live.forget(arn);
             return Err(error.into());
         }
+        crate::metrics::states_entered(snapshot.express, entered);
         record.version += 1;
         record.snapshot = snapshot_text;
         live.record = record.clone();
@@ -295,6 +299,7 @@ impl Engine {
             self.inner.wake.notify_one();
         }
         if record.status != ExecutionStatus::Running {
+            crate::metrics::execution_ended(snapshot.express, record.status);
             self.ended(record.clone(), snapshot.notify.clone());
         }
     }
@@ -330,14 +335,29 @@ impl Engine {
         if let Ok(mut waiters) = self.inner.waiters.lock() {
             waiters.entry(arn.to_owned()).or_default().push(sender);
         }
-        // It may have ended before the waiter was in place.
-        let record = self.describe_execution(arn).await?;
-        if record.status != ExecutionStatus::Running {
-            return Ok(record);
+        // It may have ended before the waiter was in place; then nobody will answer the waiter,
+        // so it goes at once rather than when the execution ends (it never will again).
+        let record = self.describe_execution(arn).await;
+        if !matches!(&record, Ok(record) if record.status == ExecutionStatus::Running) {
+            drop(receiver);
+            self.forget_closed_waiters(arn);
+            return record;
         }
         receiver
             .await
             .map_err(|_| Error::ExecutionDoesNotExist { arn: arn.to_owned() })
+    }
+
+    /// Drops the waiters of `arn` that nobody listens to any more.
+    fn forget_closed_waiters(&self, arn: &str) {
+        if let Ok(mut waiters) = self.inner.waiters.lock()
+            && let Some(list) = waiters.get_mut(arn)
+        {
+            list.retain(|waiter| !waiter.is_closed());
+            if list.is_empty() {
+                waiters.remove(arn);
+            }
+        }
     }
 
     /// `ListExecutions`: newest first, a page and the token of the next.

@@ -107,10 +107,10 @@ impl Engine {
                 ),
             ));
         };
-        function
-            .invoke(event)
-            .await
-            .map_err(|error| Failure::new(error.error_type.clone(), error.cause()))
+        let began = std::time::Instant::now();
+        let result = function.invoke(event).await;
+        crate::metrics::task_finished(function.kind(), result.is_ok(), began.elapsed());
+        result.map_err(|error| Failure::new(error.error_type.clone(), error.cause()))
     }
 
     async fn start_child(

@@ -76,6 +76,15 @@ impl Function {
         Function::InProcess(Arc::new(move |event| Box::pin(handler(event))))
     }
 
+    /// The kind of function, as the metrics label it: `in_process`, `command` or `http`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Function::InProcess(_) => "in_process",
+            Function::Command(_) => "command",
+            Function::Http(_) => "http",
+        }
+    }
+
     /// Runs the function on an event.
     pub async fn invoke(&self, event: Value) -> Result<Value, FunctionError> {
         match self {

@@ -92,6 +92,7 @@ impl<'a> Txn<'a> {
             snapshot_frame.waiting = Waiting::Nothing;
         }
         let entered = self.record(Some(frame), events::state_entered(type_name, &name, &input));
+        self.entered += 1;
         if let Some(snapshot_frame) = self.snapshot.frames.get_mut(&frame) {
             snapshot_frame.entered_event_id = entered;
         }

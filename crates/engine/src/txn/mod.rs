@@ -52,6 +52,8 @@ pub struct Txn<'a> {
     pub dispatch: Vec<Work>,
     /// Set when the execution ended.
     pub end: Option<End>,
+    /// How many states this advance entered (state transitions), for the metrics.
+    pub entered: u64,
     entropy: &'a mut (dyn Entropy + Send),
     lease_until_millis: i64,
 }
@@ -85,6 +87,7 @@ impl<'a> Txn<'a> {
             remove_tokens: Vec::new(),
             dispatch: Vec::new(),
             end: None,
+            entered: 0,
             entropy,
             lease_until_millis,
         }

@@ -73,6 +73,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         credentials,
         clock: Clock::system(),
         region: None,
+        metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
