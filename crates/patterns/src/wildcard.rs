@@ -32,9 +32,12 @@ impl Wildcard {
         Ok(Wildcard { pieces })
     }
 
-    /// The literal text every matching value starts with (empty when the value starts with `*`).
-    pub(crate) fn literal_prefix(&self) -> &str {
-        &self.pieces[0]
+    /// The longest literal piece: every matching value contains it, so it can key an index.
+    pub(crate) fn longest_piece(&self) -> &str {
+        self.pieces
+            .iter()
+            .max_by_key(|piece| piece.len())
+            .map_or("", String::as_str)
     }
 
     /// Whether `value` matches. Greedy leftmost matching of the middle pieces is exact for `*`-only

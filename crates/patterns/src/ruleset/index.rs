@@ -185,6 +185,26 @@ impl<T: PartialEq> Affixes<T> {
         self.by_text.get(text).is_some_and(|items| items.iter().any(matches))
     }
 
+    /// The items of every text that occurs in `value`, each once: one probe per distinct window of
+    /// each length present.
+    fn each_substring_of<'a>(&'a self, value: &'a str) -> impl Iterator<Item = &'a Vec<T>> + 'a {
+        let mut windows: Vec<&'a str> = Vec::new();
+        for &length in self.lengths.keys().take_while(|&&length| length <= value.len()) {
+            let first = windows.len();
+            windows.extend((0..=value.len() - length).filter_map(|start| value.get(start..start + length)));
+            windows[first..].sort_unstable();
+            let mut kept = first;
+            for index in first..windows.len() {
+                if index == first || windows[index] != windows[kept - 1] {
+                    windows[kept] = windows[index];
+                    kept += 1;
+                }
+            }
+            windows.truncate(kept);
+        }
+        windows.into_iter().filter_map(|window| self.by_text.get(window))
+    }
+
     /// The items of every text that starts (`suffix == false`) or ends `value`.
     fn each_affix_of<'a>(&'a self, value: &'a str, suffix: bool) -> impl Iterator<Item = &'a Vec<T>> + 'a {
         self.lengths
@@ -213,7 +233,8 @@ struct ValueIndex {
     suffixes: Affixes<u32>,
     folded_prefixes: Affixes<u32>,
     folded_suffixes: Affixes<u32>,
-    /// Keyed by the wildcard's literal start, so only wildcards whose start fits are tried.
+    /// Keyed by the wildcard's longest literal piece, so only wildcards whose piece occurs in the
+    /// value are tried.
     wildcards: Affixes<(Wildcard, u32)>,
     numeric: IntervalIndex<i64>,
     cidr_v4: IntervalIndex<u32>,
@@ -276,7 +297,7 @@ impl ValueIndex {
             }
             Key::Wildcard(wildcard) => self
                 .wildcards
-                .insert(wildcard.literal_prefix(), (wildcard.clone(), target)),
+                .insert(wildcard.longest_piece(), (wildcard.clone(), target)),
             Key::Numeric(range) => self.numeric.insert(range.low, range.high, target),
             Key::Cidr(Cidr::V4 { low, high }) => {
                 self.cidr_v4
@@ -332,7 +353,7 @@ impl ValueIndex {
                 }
                 remove_keyed(&mut self.folded, text, target);
             }
-            Key::Wildcard(wildcard) => drop(self.wildcards.remove(wildcard.literal_prefix(), |(held, item)| {
+            Key::Wildcard(wildcard) => drop(self.wildcards.remove(wildcard.longest_piece(), |(held, item)| {
                 *item == target && held == wildcard
             })),
             Key::Numeric(range) => self.numeric.remove(range.low, range.high, target),
@@ -361,7 +382,7 @@ impl ValueIndex {
             Key::Folded(text) => self.folded.get(*text).is_some_and(|t| t.contains(&target)),
             Key::Wildcard(wildcard) => self
                 .wildcards
-                .contains(wildcard.literal_prefix(), |(held, t)| *t == target && held == *wildcard),
+                .contains(wildcard.longest_piece(), |(held, t)| *t == target && held == *wildcard),
             // Not used for exclusions.
             Key::Numeric(_) | Key::Cidr(_) | Key::Any => false,
         })
@@ -391,7 +412,7 @@ impl ValueIndex {
                         .each_affix_of(&folded, true)
                         .for_each(|targets| emit(targets, report));
                 }
-                for wildcards in self.wildcards.each_affix_of(text, false) {
+                for wildcards in self.wildcards.each_substring_of(text) {
                     for (wildcard, target) in wildcards {
                         if wildcard.matches(text) {
                             report(*target);
