@@ -674,3 +674,10 @@ fn rule_sets_report_each_matching_rule_once() {
     assert!(rules.get(&"s3").is_some());
     assert!(rules.matching(&json!("not an object")).is_empty());
 }
+
+#[test]
+fn rule_sets_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RuleSet<String>>();
+    shareable::<Pattern>();
+}
