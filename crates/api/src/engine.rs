@@ -37,7 +37,8 @@ fn refused(error: Error) -> ApiError {
         Error::InvalidExecutionInput { .. } => ErrorCode::InvalidExecutionInput,
         Error::InvalidOutput { .. } => ErrorCode::InvalidOutput,
         Error::InvalidToken { .. } => ErrorCode::InvalidToken,
-        Error::TaskDoesNotExist { .. } => ErrorCode::TaskDoesNotExist,
+        // AWS answers a token whose task has ended with TaskTimedOut, whatever ended it.
+        Error::TaskDoesNotExist { .. } => ErrorCode::TaskTimedOut,
         _ => ErrorCode::InternalFailure,
     };
     let message = match &error {

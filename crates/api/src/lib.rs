@@ -2,6 +2,7 @@
 //! the Step Functions API, served by an axum [`router()`] over a [`service::StepFunctions`].
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod admin;
 mod engine;
 pub mod error;
 pub mod metrics;
@@ -15,6 +16,7 @@ mod test_state;
 mod testing;
 pub mod wait;
 
+pub use admin::Admin;
 pub use engine::EngineService;
 pub use error::{ApiError, ErrorCode};
 pub use router::{Clock, Options, router};

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
+use crate::admin::{self, Admin};
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::split_target;
 use crate::service::StepFunctions;
@@ -27,6 +28,8 @@ pub const BODY_LIMIT: usize = 1024 * 1024 + 64 * 1024;
 pub struct Options {
     /// Step Functions.
     pub step_functions: Arc<dyn StepFunctions>,
+    /// Sluice's own API (`SluiceAdmin.*`); unknown operations when absent.
+    pub admin: Option<Arc<dyn Admin>>,
     /// The access keys accepted.
     pub credentials: Credentials,
     /// The server clock, against which signatures expire.
@@ -94,6 +97,8 @@ pub fn router(options: Options) -> Router {
 enum Protocol {
     /// `AWSStepFunctions.*`.
     StepFunctions,
+    /// `SluiceAdmin.*`.
+    Admin,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -106,11 +111,18 @@ struct Target {
     protocol: Protocol,
 }
 
-const TARGETS: &[Target] = &[Target {
-    prefix: stepfunctions::TARGET_PREFIX,
-    signing_name: stepfunctions::SIGNING_NAME,
-    protocol: Protocol::StepFunctions,
-}];
+const TARGETS: &[Target] = &[
+    Target {
+        prefix: stepfunctions::TARGET_PREFIX,
+        signing_name: stepfunctions::SIGNING_NAME,
+        protocol: Protocol::StepFunctions,
+    },
+    Target {
+        prefix: admin::TARGET_PREFIX,
+        signing_name: admin::SIGNING_NAME,
+        protocol: Protocol::Admin,
+    },
+];
 
 async fn health() -> &'static str {
     "ok"
@@ -177,5 +189,9 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
     }
     match service.protocol {
         Protocol::StepFunctions => stepfunctions::dispatch(options.step_functions.as_ref(), operation, &body).await,
+        Protocol::Admin => match &options.admin {
+            Some(service) => admin::dispatch(service.as_ref(), operation, &body).await,
+            None => Err(unknown()),
+        },
     }
 }

@@ -40,6 +40,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
     credentials.insert(ACCESS_KEY, SECRET);
     Options {
         step_functions,
+        admin: None,
         credentials,
         clock: Clock::fixed(server_now()),
         region: Some("us-east-1".to_owned()),

@@ -147,52 +147,26 @@ impl Manifest {
 }
 
 impl Engine {
-    /// Deploys the app in `folder`: registers its command functions and creates or updates its
-    /// state machines.
+    /// Deploys the app in `folder`: registers its command and HTTP functions and creates or
+    /// updates its state machines. Every entry and every definition is read and validated first,
+    /// so an app with a problem anywhere changes nothing.
     pub async fn deploy_app(&self, folder: &Path, now_millis: i64) -> Result<Deployed, AppError> {
         let manifest = Manifest::read(folder)?;
-        let mut deployed = Deployed {
-            app: manifest.app.name.clone(),
-            ..Deployed::default()
-        };
-        for (name, entry) in &manifest.functions {
-            let timeout = Duration::from_secs(entry.timeout_seconds);
-            if let Some(url) = &entry.url {
-                if !entry.command.is_empty() {
-                    let message = format!("functions.{name} has both command and url; give one");
-                    return Err(AppError::Manifest {
-                        path: folder.join("sluice.toml"),
+        let manifest_path = folder.join("sluice.toml");
+        let functions = manifest
+            .functions
+            .iter()
+            .map(|(name, entry)| {
+                Ok((
+                    name.clone(),
+                    function(folder, name, entry).map_err(|message| AppError::Manifest {
+                        path: manifest_path.clone(),
                         message,
-                    });
-                }
-                self.functions()
-                    .register(name.clone(), Function::Http(HttpFunction::new(url.clone(), timeout)));
-                deployed.functions.push(name.clone());
-                continue;
-            }
-            let mut parts = entry.command.iter();
-            let Some(program) = parts.next() else {
-                let message = format!("functions.{name} needs a command (a program and its arguments) or a url");
-                return Err(AppError::Manifest {
-                    path: folder.join("sluice.toml"),
-                    message,
-                });
-            };
-            let program = if program.starts_with("./") || program.starts_with("../") {
-                folder.join(program)
-            } else {
-                PathBuf::from(program)
-            };
-            let function = CommandFunction {
-                program,
-                args: parts.cloned().collect(),
-                env: entry.env.clone(),
-                working_directory: Some(folder.to_owned()),
-                timeout,
-            };
-            self.functions().register(name.clone(), Function::Command(function));
-            deployed.functions.push(name.clone());
-        }
+                    })?,
+                ))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let mut machines = Vec::new();
         for (name, entry) in &manifest.state_machines {
             let path = folder.join(&entry.definition);
             let definition = std::fs::read_to_string(&path).map_err(|source| AppError::Read {
@@ -215,10 +189,27 @@ impl Engine {
                     ])))
                 })?,
             };
+            self.validate(&definition).map_err(fail)?;
             let role_arn = entry
                 .role_arn
                 .clone()
                 .unwrap_or_else(|| format!("arn:aws:iam::123456789012:role/{}", manifest.app.name));
+            machines.push((name, path, definition, machine_type, role_arn));
+        }
+        let mut deployed = Deployed {
+            app: manifest.app.name.clone(),
+            ..Deployed::default()
+        };
+        for (name, function) in functions {
+            self.functions().register(name.clone(), function);
+            deployed.functions.push(name);
+        }
+        for (name, path, definition, machine_type, role_arn) in machines {
+            let fail = |source| AppError::StateMachine {
+                name: name.clone(),
+                path: path.clone(),
+                source,
+            };
             let arn = self.state_machine_arn(name);
             let record = match self.describe_state_machine(&arn).await {
                 Ok(_) => self
@@ -237,4 +228,33 @@ impl Engine {
         }
         Ok(deployed)
     }
+}
+
+/// The function a manifest entry declares, or what is wrong with the entry.
+fn function(folder: &Path, name: &str, entry: &FunctionEntry) -> Result<Function, String> {
+    let timeout = Duration::from_secs(entry.timeout_seconds);
+    if let Some(url) = &entry.url {
+        if !entry.command.is_empty() {
+            return Err(format!("functions.{name} has both command and url; give one"));
+        }
+        return Ok(Function::Http(HttpFunction::new(url.clone(), timeout)));
+    }
+    let mut parts = entry.command.iter();
+    let Some(program) = parts.next() else {
+        return Err(format!(
+            "functions.{name} needs a command (a program and its arguments) or a url"
+        ));
+    };
+    let program = if program.starts_with("./") || program.starts_with("../") {
+        folder.join(program)
+    } else {
+        PathBuf::from(program)
+    };
+    Ok(Function::Command(CommandFunction {
+        program,
+        args: parts.cloned().collect(),
+        env: entry.env.clone(),
+        working_directory: Some(folder.to_owned()),
+        timeout,
+    }))
 }

@@ -68,8 +68,8 @@ pub enum Error {
         /// The token.
         token: String,
     },
-    /// The task of a token has ended already.
-    #[error("Task Does Not Exist: the task of token '{token}' has ended")]
+    /// The task of a token has ended already (answered, timed out, or its execution ended).
+    #[error("Task Timed Out: 'Provided task does not exist anymore'")]
     TaskDoesNotExist {
         /// The token.
         token: String,

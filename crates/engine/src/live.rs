@@ -510,14 +510,20 @@ impl Engine {
     }
 
     async fn token_owner(&self, token: &str) -> Result<(String, u64, String)> {
-        let record = self
-            .inner
-            .store
-            .task_token(token)
-            .await?
-            .ok_or_else(|| Error::InvalidToken {
-                token: token.to_owned(),
-            })?;
+        let record = self.inner.store.task_token(token).await?.ok_or_else(|| {
+            // Tokens are UUIDs and are forgotten when their task ends: a UUID no task holds is
+            // a task that ended (AWS answers a reused token the same way), anything else is
+            // not a token at all.
+            if uuid::Uuid::try_parse(token).is_ok() {
+                Error::TaskDoesNotExist {
+                    token: token.to_owned(),
+                }
+            } else {
+                Error::InvalidToken {
+                    token: token.to_owned(),
+                }
+            }
+        })?;
         let (frame, task_id) = record.task_id.split_once('/').ok_or_else(|| Error::InvalidToken {
             token: token.to_owned(),
         })?;

@@ -11,8 +11,10 @@
 //! std::process::exit(i32::from(sluice::main(functions) != std::process::ExitCode::SUCCESS));
 //! ```
 
+pub mod client;
 pub mod commands;
 mod input;
+mod table;
 
 use std::process::ExitCode;
 
@@ -35,6 +37,10 @@ enum Command {
     Local(LocalCommand),
     /// Run the engine with the AWS APIs on one HTTP port.
     Serve(commands::serve::Args),
+    /// Deploy an app folder (its sluice.toml) into a running server.
+    Deploy(commands::deploy::Args),
+    /// Start, inspect and stop executions on a running server.
+    Exec(commands::exec::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +56,8 @@ pub fn main(functions: sluice_engine::Functions) -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Local(LocalCommand::Run(args)) => commands::local_run::run(args),
         Command::Serve(args) => commands::serve::run(args, functions),
+        Command::Deploy(args) => commands::deploy::run(args),
+        Command::Exec(args) => commands::exec::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,7 @@
 //! One module per command.
 
+pub mod deploy;
+pub mod exec;
 pub mod local_run;
 pub mod serve;
 pub mod validate;

@@ -5,12 +5,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use sluice_api::{Clock, Credentials, EngineService, Options as ApiOptions};
+use sluice_api::admin::{DeployAppRequest, DeployAppResponse, DeployedStateMachine};
+use sluice_api::{Admin, ApiError, Clock, Credentials, EngineService, ErrorCode, Options as ApiOptions};
 use sluice_engine::{Engine, Functions, Options};
 use sluice_store_sqlite::SqliteStore;
 
 /// The development key pair accepted on loopback when no keys are configured.
 const DEVELOPMENT_KEY: (&str, &str) = ("test", "test");
+
+/// The file in the data directory listing the app folders deployed, so that a restarted server
+/// registers their functions again before it resumes their executions.
+const DEPLOYED_APPS: &str = "deployed-apps.json";
 
 /// Arguments of `sluice serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,7 +23,7 @@ pub struct Args {
     /// The data directory: the SQLite file and, later, object storage.
     #[arg(long, default_value = ".sluice")]
     pub data: PathBuf,
-    /// The address to listen on.
+    /// The address to listen on; port 0 takes a free port, which the `serving` log line names.
     #[arg(long, default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
     /// App folders (with a sluice.toml) to deploy at start.
@@ -42,6 +47,7 @@ pub fn run(args: Args, functions: Functions) -> Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(serve(args, functions))?;
@@ -63,13 +69,17 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let store = SqliteStore::open(&args.data.join("sluice.db"))
         .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
     let engine = Engine::new(Arc::new(store), functions, Options::default());
+    let deployer = Deployer {
+        engine: engine.clone(),
+        record: args.data.join(DEPLOYED_APPS),
+        lock: tokio::sync::Mutex::new(()),
+    };
+    // Functions first: the engine resumes the previous run's tasks as soon as it starts.
+    deployer.redeploy(&args.apps).await?;
     engine.start().await.context("cannot start the engine")?;
-    for app in &args.apps {
-        let deployed = engine.deploy_app(app, chrono::Utc::now().timestamp_millis()).await?;
-        tracing::info!(app = %deployed.app, state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), "deployed");
-    }
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine)),
+        admin: Some(Arc::new(deployer)),
         credentials,
         clock: Clock::system(),
         region: None,
@@ -78,7 +88,92 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(address = %args.listen, data = %args.data.display(), "serving");
+    let address = listener.local_addr().context("cannot read the address listened on")?;
+    tracing::info!(%address, data = %args.data.display(), "serving");
     axum::serve(listener, router).await.context("the server stopped")?;
     Ok(())
+}
+
+/// Deploys apps for `sluice serve --app` and for `SluiceAdmin.DeployApp`, and remembers them.
+struct Deployer {
+    engine: Engine,
+    /// The list of deployed app folders.
+    record: PathBuf,
+    /// One deployment at a time, so that the record is not written by two at once.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl Deployer {
+    /// Deploys the apps deployed before this start (whose functions the engine must know again
+    /// before it resumes their executions), then the `--app` folders.
+    async fn redeploy(&self, apps: &[PathBuf]) -> Result<()> {
+        for folder in self.remembered()? {
+            if apps.iter().any(|app| app.canonicalize().ok().as_ref() == Some(&folder)) {
+                continue;
+            }
+            if let Err(error) = self.deploy(&folder).await {
+                tracing::warn!(folder = %folder.display(), "an app deployed before cannot be deployed again: {error:#}");
+            }
+        }
+        for app in apps {
+            self.deploy(app).await?;
+        }
+        Ok(())
+    }
+
+    /// Deploys one app folder and adds it to the record.
+    async fn deploy(&self, folder: &std::path::Path) -> Result<sluice_engine::app::Deployed> {
+        let folder = folder
+            .canonicalize()
+            .with_context(|| format!("cannot find the app folder {}", folder.display()))?;
+        let _one_at_a_time = self.lock.lock().await;
+        let deployed = self
+            .engine
+            .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
+            .await?;
+        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), "deployed");
+        let mut remembered = self.remembered()?;
+        if !remembered.contains(&folder) {
+            remembered.push(folder);
+            let text = serde_json::to_string_pretty(&remembered)?;
+            let temporary = self.record.with_extension("json.tmp");
+            std::fs::write(&temporary, text).with_context(|| format!("cannot write {}", temporary.display()))?;
+            std::fs::rename(&temporary, &self.record)
+                .with_context(|| format!("cannot write {}", self.record.display()))?;
+        }
+        Ok(deployed)
+    }
+
+    /// The app folders deployed so far.
+    fn remembered(&self) -> Result<Vec<PathBuf>> {
+        match std::fs::read_to_string(&self.record) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a list of folders", self.record.display())),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(error) => Err(error).with_context(|| format!("cannot read {}", self.record.display())),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Admin for Deployer {
+    async fn deploy_app(&self, request: DeployAppRequest) -> Result<DeployAppResponse, ApiError> {
+        let deployed = self
+            .deploy(std::path::Path::new(&request.path))
+            .await
+            .map_err(|error| ApiError::new(ErrorCode::ValidationException, format!("{error:#}")))?;
+        Ok(DeployAppResponse {
+            app: deployed.app,
+            state_machines: deployed
+                .state_machines
+                .into_iter()
+                .map(|(name, state_machine_arn, revision)| DeployedStateMachine {
+                    name,
+                    state_machine_arn,
+                    revision,
+                })
+                .collect(),
+            functions: deployed.functions,
+        })
+    }
 }

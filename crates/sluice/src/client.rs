@@ -1,0 +1,150 @@
+//! A client of a Sluice server's AWS JSON API, signing each request with SigV4 as the AWS SDKs do.
+
+use anyhow::{Context, Result, anyhow};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::Value;
+use sluice_api::sigv4::{Parts, authorization_header};
+
+/// Where the server is and how to sign for it: the flags every client command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionArgs {
+    /// The server's URL.
+    #[arg(
+        long,
+        env = "SLUICE_ENDPOINT",
+        default_value = "http://127.0.0.1:4566",
+        global = true
+    )]
+    pub endpoint: String,
+    /// The access key to sign with (the development key `test` by default).
+    #[arg(long, env = "SLUICE_ACCESS_KEY_ID", default_value = "test", global = true)]
+    pub access_key: String,
+    /// Its secret.
+    #[arg(
+        long,
+        env = "SLUICE_SECRET_ACCESS_KEY",
+        default_value = "test",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: String,
+    /// The region to sign for.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1", global = true)]
+    pub region: String,
+}
+
+/// An error the server answered with: AWS's error code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ServerError {
+    /// The AWS error code, such as `StateMachineDoesNotExist`.
+    pub code: String,
+    /// The server's message.
+    pub message: String,
+}
+
+/// A connection to one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    args: ConnectionArgs,
+    url: reqwest::Url,
+    host: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client for the server `args` names.
+    pub fn new(args: ConnectionArgs) -> Result<Client> {
+        let url = reqwest::Url::parse(&args.endpoint)
+            .with_context(|| format!("--endpoint {:?} is not a URL", args.endpoint))?;
+        let host = match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return Err(anyhow!("--endpoint {:?} names no host", args.endpoint)),
+        };
+        Ok(Client {
+            args,
+            url,
+            host,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// `AWSStepFunctions.<operation>`.
+    pub async fn step_functions(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::stepfunctions::TARGET_PREFIX,
+            sluice_api::stepfunctions::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
+    /// `SluiceAdmin.<operation>`.
+    pub async fn admin(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::admin::TARGET_PREFIX,
+            sluice_api::admin::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
+    /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a
+    /// [`ServerError`].
+    async fn call(&self, prefix: &str, service: &str, operation: &str, request: &Value) -> Result<Value> {
+        let body = serde_json::to_vec(request)?;
+        let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_str(&self.host)?);
+        headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+        headers.insert("x-amz-date", HeaderValue::from_str(&amz_date)?);
+        headers.insert("x-amz-target", HeaderValue::from_str(&format!("{prefix}.{operation}"))?);
+        let parts = Parts {
+            method: "POST",
+            path: self.url.path(),
+            query: self.url.query().unwrap_or_default(),
+            headers: &headers,
+            body: &body,
+        };
+        let authorization = authorization_header(
+            &parts,
+            &self.args.access_key,
+            &self.args.secret_key,
+            &self.args.region,
+            service,
+            &amz_date,
+            "content-type;host;x-amz-date;x-amz-target",
+        );
+        headers.insert("authorization", HeaderValue::from_str(&authorization)?);
+        let response = self
+            .http
+            .post(self.url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.args.endpoint))?;
+        let status = response.status();
+        let text = response.text().await.context("the server's answer was cut off")?;
+        let answer: Value = serde_json::from_str(&text)
+            .with_context(|| format!("the server answered {status} with a body that is not JSON: {text:.200}"))?;
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let code = answer
+            .get("__type")
+            .and_then(Value::as_str)
+            .map(|kind| kind.rsplit('#').next().unwrap_or(kind).to_owned())
+            .unwrap_or_else(|| status.to_string());
+        let message = answer
+            .get("message")
+            .or_else(|| answer.get("Message"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Err(ServerError { code, message }.into())
+    }
+}
