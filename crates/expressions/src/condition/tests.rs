@@ -1,6 +1,5 @@
 use serde_json::{Value as Json, json};
 
-use super::*;
 use crate::error::ExpressionKind;
 use crate::parse::{Placeholders, parse_condition};
 use crate::value::item_from_json;

@@ -1,6 +1,5 @@
 use serde_json::json;
 
-use super::*;
 use crate::parse::{Placeholders, parse_projection};
 use crate::value::{item_from_json, item_to_json};
 
