@@ -50,6 +50,8 @@ class Server:
                 self.endpoint = "http://" + match.group(1)
                 return
             if self.process.poll() is not None or time.time() > deadline:
+                self.process.kill()
+                self.process.wait()
                 raise RuntimeError("the server did not start:\n" + open(self.log_path).read())
             time.sleep(0.02)
 
