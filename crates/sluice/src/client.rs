@@ -81,6 +81,31 @@ impl Client {
         .await
     }
 
+    /// Every item of a paged Step Functions list (`field` of each answer), following `nextToken`
+    /// until there is none or `limit` items are in.
+    pub async fn step_functions_all(
+        &self,
+        operation: &str,
+        request: &Value,
+        field: &str,
+        limit: usize,
+    ) -> Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut request = request.clone();
+        while items.len() < limit {
+            // Step Functions pages hold at most 1,000 items.
+            request["maxResults"] = Value::from((limit - items.len()).min(1000));
+            let page = self.step_functions(operation, &request).await?;
+            items.extend(page.get(field).and_then(Value::as_array).cloned().unwrap_or_default());
+            match page.get("nextToken").and_then(Value::as_str) {
+                Some(token) => request["nextToken"] = Value::from(token),
+                None => break,
+            }
+        }
+        items.truncate(limit);
+        Ok(items)
+    }
+
     /// `SluiceAdmin.<operation>`.
     pub async fn admin(&self, operation: &str, request: &Value) -> Result<Value> {
         self.call(

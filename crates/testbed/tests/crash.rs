@@ -99,12 +99,13 @@ fn write_app(folder: &Path, binary: &Path) -> PathBuf {
 }
 
 /// Starts execution `index`, retrying (with the same name, so idempotently) while the server is
-/// down; gives up after a minute.
-async fn start(client: &Client, machine: &str, index: usize) {
+/// down, at whatever address it listens on now; gives up after a minute.
+async fn start(endpoint: &std::sync::RwLock<String>, machine: &str, index: usize) {
     let request =
         json!({"stateMachineArn": machine, "name": format!("run-{index:03}"), "input": input(index).to_string()});
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        let client = client_for(&endpoint.read().unwrap());
         match client.step_functions("StartExecution", &request).await {
             Ok(_) => return,
             // Started before a kill took the answer away, and ended since: the name is taken by
@@ -146,8 +147,7 @@ fn executions_survive_kill_9() {
                         if index >= EXECUTIONS {
                             return;
                         }
-                        let client = client_for(&endpoint.read().unwrap());
-                        start(&client, &machine, index).await;
+                        start(&endpoint, &machine, index).await;
                     }
                 }));
             }
@@ -221,42 +221,28 @@ fn client_for(endpoint: &str) -> Client {
 
 /// Name → status of every execution of `machine`.
 async fn list_executions(client: &Client, machine: &str) -> BTreeMap<String, String> {
-    let mut executions = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({"stateMachineArn": machine, "maxResults": 1000});
-        if let Some(token) = &token {
-            request["nextToken"] = json!(token);
-        }
-        let page = client.step_functions("ListExecutions", &request).await.unwrap();
-        for execution in page["executions"].as_array().unwrap() {
-            executions.insert(
+    let request = json!({"stateMachineArn": machine});
+    let executions = client
+        .step_functions_all("ListExecutions", &request, "executions", usize::MAX)
+        .await
+        .unwrap();
+    executions
+        .iter()
+        .map(|execution| {
+            (
                 execution["name"].as_str().unwrap().to_owned(),
                 execution["status"].as_str().unwrap().to_owned(),
-            );
-        }
-        token = page.get("nextToken").and_then(Value::as_str).map(str::to_owned);
-        if token.is_none() {
-            return executions;
-        }
-    }
+            )
+        })
+        .collect()
 }
 
 async fn history(client: &Client, arn: &str) -> Vec<Value> {
-    let mut events = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({"executionArn": arn, "maxResults": 1000});
-        if let Some(token) = &token {
-            request["nextToken"] = json!(token);
-        }
-        let page = client.step_functions("GetExecutionHistory", &request).await.unwrap();
-        events.extend(page["events"].as_array().unwrap().iter().cloned());
-        token = page.get("nextToken").and_then(Value::as_str).map(str::to_owned);
-        if token.is_none() {
-            return events;
-        }
-    }
+    let request = json!({"executionArn": arn});
+    client
+        .step_functions_all("GetExecutionHistory", &request, "events", usize::MAX)
+        .await
+        .unwrap()
 }
 
 /// Ids run 1, 2, 3…; each state is entered and exited once (the Map's `Add` once per item);

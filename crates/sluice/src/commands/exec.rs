@@ -147,25 +147,10 @@ async fn execute(client: &Client, command: Command, json: bool) -> Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Command::History { execution, reverse } => {
-            let mut events = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let mut request = json!({"executionArn": execution, "reverseOrder": reverse, "maxResults": 1000});
-                if let Some(token) = &token {
-                    request["nextToken"] = json!(token);
-                }
-                let page = client.step_functions("GetExecutionHistory", &request).await?;
-                events.extend(
-                    page.get("events")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                token = page.get("nextToken").and_then(Value::as_str).map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
-            }
+            let request = json!({"executionArn": execution, "reverseOrder": reverse});
+            let events = client
+                .step_functions_all("GetExecutionHistory", &request, "events", usize::MAX)
+                .await?;
             let answer = json!({"events": events});
             print_answer(json, &answer, || {
                 let mut table = Table::new(&["id", "previous", "time", "type", "detail"]);
@@ -208,29 +193,13 @@ async fn execute(client: &Client, command: Command, json: bool) -> Result<ExitCo
             max,
         } => {
             let arn = state_machine_arn(client, &state_machine).await?;
-            let mut executions = Vec::new();
-            let mut token: Option<String> = None;
-            while executions.len() < max {
-                let mut request = json!({"stateMachineArn": arn, "maxResults": (max - executions.len()).min(1000)});
-                if let Some(status) = &status {
-                    request["statusFilter"] = json!(status);
-                }
-                if let Some(token) = &token {
-                    request["nextToken"] = json!(token);
-                }
-                let page = client.step_functions("ListExecutions", &request).await?;
-                executions.extend(
-                    page.get("executions")
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                token = page.get("nextToken").and_then(Value::as_str).map(str::to_owned);
-                if token.is_none() {
-                    break;
-                }
+            let mut request = json!({"stateMachineArn": arn});
+            if let Some(status) = &status {
+                request["statusFilter"] = json!(status);
             }
-            executions.truncate(max);
+            let executions = client
+                .step_functions_all("ListExecutions", &request, "executions", max)
+                .await?;
             let answer = json!({"executions": executions});
             print_answer(json, &answer, || {
                 let mut table = Table::new(&["name", "status", "started", "stopped"]);
@@ -254,28 +223,15 @@ pub async fn state_machine_arn(client: &Client, name_or_arn: &str) -> Result<Str
     if name_or_arn.starts_with("arn:") {
         return Ok(name_or_arn.to_owned());
     }
-    let mut token: Option<String> = None;
-    loop {
-        let mut request = json!({"maxResults": 1000});
-        if let Some(token) = &token {
-            request["nextToken"] = json!(token);
-        }
-        let page = client.step_functions("ListStateMachines", &request).await?;
-        let machines = page
-            .get("stateMachines")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if let Some(machine) = machines
-            .iter()
-            .find(|machine| machine.get("name").and_then(Value::as_str) == Some(name_or_arn))
-        {
-            return Ok(text(machine, "stateMachineArn"));
-        }
-        token = page.get("nextToken").and_then(Value::as_str).map(str::to_owned);
-        if token.is_none() {
-            bail!("StateMachineDoesNotExist: no state machine named {name_or_arn:?} on the server");
-        }
+    let machines = client
+        .step_functions_all("ListStateMachines", &json!({}), "stateMachines", usize::MAX)
+        .await?;
+    match machines
+        .iter()
+        .find(|machine| machine.get("name").and_then(Value::as_str) == Some(name_or_arn))
+    {
+        Some(machine) => Ok(text(machine, "stateMachineArn")),
+        None => bail!("StateMachineDoesNotExist: no state machine named {name_or_arn:?} on the server"),
     }
 }
 
