@@ -170,7 +170,8 @@ impl Engine {
                         execution,
                     });
                 }
-                self.after_commit(&record, &snapshot, written.dispatch, written.timers);
+                self.dispatch(written.dispatch);
+                self.after_commit(&record, &snapshot, written.timers);
                 Ok(record)
             }
         }
@@ -227,14 +228,10 @@ impl Engine {
         let snapshot = txn.snapshot.clone();
         let entered = txn.entered;
         drop(txn);
-        let result = self.inner.store.advance(vec![advance]).await?.pop().unwrap_or(Ok(()));
-        if let Err(error) = result {
-            // Another writer moved the execution on: read it again next time.
-            *guard = None;
-            self.inner.live.forget(arn);
-            return Err(error.into());
-        }
-        crate::metrics::states_entered(snapshot.express, entered);
+        // Queued behind this execution's earlier advances, under its lock: the next advance may
+        // be queued before this one is on disk (it expects the version this one makes, so it is
+        // refused if this one is). Many steps of one execution then share a commit.
+        let commit = self.inner.store.queue_advance(vec![advance]);
         record.version += 1;
         record.snapshot = snapshot_text;
         live.record = record.clone();
@@ -244,7 +241,21 @@ impl Engine {
             self.inner.live.forget(arn);
         }
         drop(guard);
-        self.after_commit(&record, &snapshot, written.dispatch, written.timers);
+        // Invocations start before the advance that scheduled them is on disk: a task may run
+        // more than once anyway (at-least-once), and its result is applied by an advance queued
+        // behind this one. Nothing is reported (ends, waiters, timers) before the commit.
+        self.dispatch(written.dispatch);
+        let result = commit.await.and_then(|mut results| results.pop().unwrap_or(Ok(())));
+        if let Err(error) = result {
+            // Refused (another writer moved the execution on) or not written: what this process
+            // holds is ahead of the store, so read it again next time.
+            let slot = self.inner.live.slot(arn);
+            *slot.lock().await = None;
+            self.inner.live.forget(arn);
+            return Err(error.into());
+        }
+        crate::metrics::states_entered(snapshot.express, entered);
+        self.after_commit(&record, &snapshot, written.timers);
         Ok(true)
     }
 
@@ -282,19 +293,17 @@ impl Engine {
         }))
     }
 
-    /// After a commit: run the invocations it scheduled, wake the timer loop for new timers, and
-    /// tell whoever waits that the execution ended.
-    fn after_commit(
-        &self,
-        record: &ExecutionRecord,
-        snapshot: &Snapshot,
-        dispatch: Vec<sluice_store::Work>,
-        timers: bool,
-    ) {
+    /// Runs invocations an advance scheduled, each in its own task.
+    fn dispatch(&self, dispatch: Vec<sluice_store::Work>) {
         for work in dispatch {
             let engine = self.clone();
             tokio::spawn(async move { engine.run_work(work).await });
         }
+    }
+
+    /// After a commit: wake the timer loop for new timers, and tell whoever waits that the
+    /// execution ended.
+    fn after_commit(&self, record: &ExecutionRecord, snapshot: &Snapshot, timers: bool) {
         if timers {
             self.inner.wake.notify_one();
         }

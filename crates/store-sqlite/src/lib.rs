@@ -3,6 +3,7 @@
 //! lets run beside the writer.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod checkpointer;
 mod reads;
 mod schema;
 mod writer;
@@ -15,7 +16,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use sluice_store::{
     Advance, Error, ExecutionFilter, ExecutionRecord, ExecutionStart, ExecutionSummary, HistoryEvent, HistoryPage,
-    Result, Started, StateMachineRecord, StateMachineUpdate, Store, TaskTokenRecord, Work,
+    Pending, Result, Started, StateMachineRecord, StateMachineUpdate, Store, TaskTokenRecord, Work,
 };
 
 use writer::Writer;
@@ -34,7 +35,12 @@ impl SqliteStore {
         let mut connection = Connection::open(path).map_err(backend)?;
         schema::configure(&connection).map_err(backend)?;
         schema::migrate(&mut connection).map_err(backend)?;
-        let writer = Writer::start(connection).map_err(|error| Error::Backend(error.to_string()))?;
+        // Checkpoints run beside the writer, not inside its commits.
+        let hints = checkpointer::start(path).map_err(|error| Error::Backend(error.to_string()))?;
+        connection
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(backend)?;
+        let writer = Writer::start(connection, hints).map_err(|error| Error::Backend(error.to_string()))?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer,
@@ -127,6 +133,13 @@ impl Store for SqliteStore {
         self.writer
             .write(move |connection| writes::advance_all(connection, &advances))
             .await
+    }
+
+    fn queue_advance(&self, advances: Vec<Advance>) -> Pending<Vec<Result<()>>> {
+        Box::pin(
+            self.writer
+                .queue(move |connection| writes::advance_all(connection, &advances)),
+        )
     }
 
     async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {

@@ -26,12 +26,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `connection`.
-    pub fn start(connection: Connection) -> std::io::Result<Writer> {
+    /// Starts the writer thread on `connection`; it hints the checkpointer as it commits.
+    pub fn start(connection: Connection, checkpoint_hints: mpsc::SyncSender<()>) -> std::io::Result<Writer> {
         let (jobs, receiver) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("sluice-sqlite-writer".into())
-            .spawn(move || run(connection, receiver))?;
+            .spawn(move || run(connection, receiver, checkpoint_hints))?;
         Ok(Writer { jobs })
     }
 
@@ -40,6 +40,15 @@ impl Writer {
         &self,
         write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.queue(write).await
+    }
+
+    /// Queues `write` now, behind every write queued before it, and answers a future that
+    /// resolves once its batch is committed.
+    pub fn queue<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> impl Future<Output = Result<T>> + Send + 'static {
         let (sender, receiver) = oneshot::channel();
         let job: Job = Box::new(move |connection| {
             let result = write(connection);
@@ -53,18 +62,23 @@ impl Writer {
             });
             (keep, reply)
         });
-        self.jobs
+        let queued = self
+            .jobs
             .send(job)
-            .map_err(|_| Error::Backend("the SQLite writer thread has stopped".into()))?;
-        receiver
-            .await
-            .map_err(|_| Error::Backend("the SQLite writer thread stopped mid-write".into()))?
+            .map_err(|_| Error::Backend("the SQLite writer thread has stopped".into()));
+        async move {
+            queued?;
+            receiver
+                .await
+                .map_err(|_| Error::Backend("the SQLite writer thread stopped mid-write".into()))?
+        }
     }
 }
 
 /// The writer loop: take one job (waiting), then every job already queued up to [`MAX_BATCH`];
 /// run them in one transaction; commit; answer them all.
-fn run(mut connection: Connection, receiver: mpsc::Receiver<Job>) {
+fn run(mut connection: Connection, receiver: mpsc::Receiver<Job>, checkpoint_hints: mpsc::SyncSender<()>) {
+    let mut commits = 0;
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -90,6 +104,12 @@ fn run(mut connection: Connection, receiver: mpsc::Receiver<Job>) {
         let commit = outcome.map_err(|error| error.to_string());
         for reply in replies {
             reply(commit.clone());
+        }
+        commits += 1;
+        if commits >= crate::checkpointer::COMMITS_PER_HINT {
+            commits = 0;
+            // Full means a hint is waiting already.
+            let _ = checkpoint_hints.try_send(());
         }
         // Jobs of a batch whose transaction failed before they ran are dropped: their callers
         // hear that the writer stopped mid-write, and nothing of theirs was written.

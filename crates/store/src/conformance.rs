@@ -15,6 +15,7 @@ pub async fn run_all(store: &dyn Store) {
     advances_check_the_version(store).await;
     concurrent_advances_of_one_execution_have_one_winner(store).await;
     many_executions_advance_together(store).await;
+    queued_advances_commit_in_order(store).await;
     work_is_claimed_when_due_and_leased(store).await;
     history_pages_both_ways(store).await;
     executions_list_newest_first_with_filters(store).await;
@@ -267,6 +268,36 @@ async fn many_executions_advance_together(store: &dyn Store) {
     for result in futures_join_all(advances).await {
         assert!(matches!(result.as_deref(), Ok([Ok(())])), "{result:?}");
     }
+}
+
+async fn queued_advances_commit_in_order(store: &dyn Store) {
+    let record = start(store, execution("queued", 5_500), vec![]).await;
+    // Each advance is queued before the one it follows is committed.
+    let first = store.queue_advance(vec![advance(&record, 1, vec![event(2, "TaskStateEntered")])]);
+    let second = store.queue_advance(vec![advance(&record, 2, vec![event(3, "TaskScheduled")])]);
+    let stale = store.queue_advance(vec![advance(&record, 2, vec![event(4, "TaskStarted")])]);
+    assert!(matches!(first.await.as_deref(), Ok([Ok(())])));
+    assert!(matches!(second.await.as_deref(), Ok([Ok(())])));
+    assert!(
+        matches!(
+            stale.await.as_deref(),
+            Ok([Err(Error::VersionConflict { actual: 3, .. })])
+        ),
+        "an advance queued behind another at the same version is refused"
+    );
+    let history = store
+        .history(
+            &record.arn,
+            HistoryPage {
+                after_event_id: None,
+                reverse: false,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("the history");
+    let ids: Vec<u64> = history.iter().map(|event| event.id).collect();
+    assert_eq!(ids, [1, 2, 3], "{history:?}");
 }
 
 async fn work_is_claimed_when_due_and_leased(store: &dyn Store) {

@@ -51,6 +51,9 @@ pub enum Error {
 /// A result of a store operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A write that is queued and not yet known to be committed: it resolves once it is on disk.
+pub type Pending<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'static>>;
+
 /// Everything the engine persists.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -82,6 +85,13 @@ pub trait Store: Send + Sync + 'static {
     /// Advances executions: each [`Advance`] applies only if the execution is still at its
     /// expected version. Many advances share one commit. The results are in the same order.
     async fn advance(&self, advances: Vec<Advance>) -> Result<Vec<Result<()>>>;
+
+    /// [`Store::advance`] in two halves: the advances are queued before this call returns, and
+    /// the answer resolves once they are committed. Advances queued one after the other are
+    /// committed in that order, possibly in the same commit, so a caller may queue an
+    /// execution's next advance (expecting the version the last one makes) before the last is
+    /// on disk. If the last is refused, the next fails its version check.
+    fn queue_advance(&self, advances: Vec<Advance>) -> Pending<Vec<Result<()>>>;
 
     /// An execution by ARN, with its snapshot.
     async fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
