@@ -3,6 +3,7 @@
 //! lets run beside the writer.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod bus;
 mod checkpointer;
 mod reads;
 mod schema;

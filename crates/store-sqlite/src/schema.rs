@@ -4,7 +4,8 @@
 use rusqlite::Connection;
 
 /// The migrations, in order; version N is the state after the first N.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE state_machines (
     arn TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -63,7 +64,10 @@ CREATE TABLE task_tokens (
     execution_arn TEXT NOT NULL,
     task_id TEXT NOT NULL
 );
-"];
+",
+    // 2: the event bus: buses, rules, their targets, and the delivery outbox.
+    crate::bus::MIGRATION,
+];
 
 /// Brings the database to the newest version, one migration per transaction.
 pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

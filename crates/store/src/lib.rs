@@ -6,9 +6,12 @@
 //! **Durability:** when a method returns `Ok`, what it wrote is on disk.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod bus;
+pub mod bus_conformance;
 pub mod conformance;
 mod types;
 
+pub use bus::BusStore;
 pub use types::*;
 
 use async_trait::async_trait;
