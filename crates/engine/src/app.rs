@@ -42,6 +42,12 @@ pub struct Manifest {
     /// `[state_machines.NAME]`.
     #[serde(default)]
     pub state_machines: BTreeMap<String, StateMachineEntry>,
+    /// `[buses.NAME]`: event buses, read by the event bus (`sluice-bus`).
+    #[serde(default)]
+    pub buses: BTreeMap<String, toml::Value>,
+    /// `[rules.NAME]`: event bus rules and their targets, read by the event bus (`sluice-bus`).
+    #[serde(default)]
+    pub rules: BTreeMap<String, toml::Value>,
 }
 
 /// `[app]`.

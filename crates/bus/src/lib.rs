@@ -1,0 +1,265 @@
+//! Sluice's event bus: EventBridge's buses, rules, targets and schedules on a [`BusStore`].
+//!
+//! - `PutEvents` shapes each entry into an event, matches it in memory against the bus's enabled
+//!   rules (a compiled [`sluice_patterns::RuleSet`] per bus), and writes one delivery per
+//!   (event, target) in one commit before it answers: **an acknowledged event is durable**.
+//! - The delivery loop claims due deliveries with a lease, delivers them (a state machine
+//!   execution named after the delivery, so a redelivery starts nothing new; a function; another
+//!   bus; or a [`Sink`]), deletes them on success and retries with back-off on failure until the
+//!   target's `RetryPolicy` runs out, then hands the payload to the dead-letter queue or logs it.
+//!   **Delivery is at-least-once.**
+//! - A scheduled rule keeps its next fire time in the store. A fire writes its deliveries and the
+//!   following fire time in one commit, only if the rule still expects that fire, so **each fire
+//!   time is written once**, across restarts too. Fires missed while the server was down are not
+//!   backfilled: the first missed one happens once at start, and the schedule goes on from the
+//!   first fire time after now.
+//!
+//! The clock is passed in ([`Clock`]); tests step the loops with [`Bus::deliver_due`] and
+//! [`Bus::fire_due`].
+#![cfg_attr(not(test), forbid(clippy::unwrap_used))]
+
+pub mod app;
+mod catalog;
+mod control;
+pub mod cron;
+mod deliver;
+mod events;
+pub mod schedule;
+pub mod target;
+pub mod transform;
+
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use sluice_engine::Engine;
+use sluice_store::BusStore;
+use tokio::sync::{Mutex, Notify};
+
+pub use control::{ListPage, PutTargetsFailure, RuleInput, RuleState};
+pub use events::{EntryResult, EventEntry, MAX_ENTRIES, MAX_REQUEST_BYTES};
+pub use schedule::Schedule;
+pub use sluice_store::bus::{BusRecord, RuleRecord};
+pub use target::{Sink, SinkMessage, Target};
+
+/// The bus that always exists.
+pub const DEFAULT_BUS: &str = "default";
+
+/// A refused operation, in EventBridge's terms.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A bus or rule does not exist.
+    #[error("{message}")]
+    ResourceNotFound {
+        /// What is missing.
+        message: String,
+    },
+    /// A bus of that name exists.
+    #[error("{message}")]
+    ResourceAlreadyExists {
+        /// What exists.
+        message: String,
+    },
+    /// A parameter is not valid.
+    #[error("{message}")]
+    Validation {
+        /// Which parameter and why.
+        message: String,
+    },
+    /// The event pattern is not valid.
+    #[error("{message}")]
+    InvalidEventPattern {
+        /// Where (a JSON pointer) and why.
+        message: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] sluice_store::Error),
+}
+
+impl Error {
+    pub(crate) fn validation(message: impl Into<String>) -> Error {
+        Error::Validation {
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Error {
+        Error::ResourceNotFound {
+            message: message.into(),
+        }
+    }
+}
+
+/// A result of a bus operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The clock the bus reads, passed in so tests can move it.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_tuple("Clock").field(&self.now()).finish()
+    }
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(Utc::now))
+    }
+
+    /// A clock that reads `now()`.
+    pub fn from_fn(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    /// The time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
+}
+
+/// Where the bus says it is.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The region in ARNs and events.
+    pub region: String,
+    /// The account in ARNs and events.
+    pub account: String,
+    /// How long a claimed delivery is held before another claim may take it, in milliseconds.
+    pub lease_millis: i64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            lease_millis: 60_000,
+        }
+    }
+}
+
+/// The event bus service. Cheap to clone: clones share everything.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Bus")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Arc<dyn BusStore>,
+    engine: Engine,
+    sink: Option<Arc<dyn Sink>>,
+    options: Options,
+    clock: Clock,
+    /// Buses, rules and targets as stored, with each bus's compiled matcher.
+    catalog: RwLock<catalog::Catalog>,
+    /// One change to buses, rules or targets at a time, so the catalog follows the store.
+    changes: Mutex<()>,
+    /// Wakes the delivery loop when deliveries were written.
+    wake: Notify,
+}
+
+impl Bus {
+    /// Opens the bus on `store`: creates the `default` bus if needed and loads every bus, rule
+    /// and target. `engine` runs state machine and function targets; `sink` takes other ARNs.
+    pub async fn open(
+        store: Arc<dyn BusStore>,
+        engine: Engine,
+        sink: Option<Arc<dyn Sink>>,
+        options: Options,
+        clock: Clock,
+    ) -> Result<Bus> {
+        if store.bus(DEFAULT_BUS).await?.is_none() {
+            let record = BusRecord {
+                name: DEFAULT_BUS.to_owned(),
+                arn: bus_arn(&options, DEFAULT_BUS),
+                created_millis: clock.now().timestamp_millis(),
+            };
+            match store.create_bus(record).await {
+                Ok(()) | Err(sluice_store::Error::AlreadyExists { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let catalog = catalog::Catalog::load(store.as_ref()).await?;
+        Ok(Bus {
+            inner: Arc::new(Inner {
+                store,
+                engine,
+                sink,
+                options,
+                clock,
+                catalog: RwLock::new(catalog),
+                changes: Mutex::new(()),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    /// Starts the delivery and schedule loops: frees the leases of the previous run (its
+    /// in-flight deliveries are delivered again), then runs until the process ends.
+    pub async fn start(&self) -> Result<()> {
+        self.inner.store.release_delivery_leases().await?;
+        let bus = self.clone();
+        tokio::spawn(async move { bus.run_deliveries().await });
+        let bus = self.clone();
+        tokio::spawn(async move { bus.run_schedules().await });
+        Ok(())
+    }
+
+    /// The options the bus runs with.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The ARN of a bus.
+    pub fn bus_arn(&self, name: &str) -> String {
+        bus_arn(&self.inner.options, name)
+    }
+
+    /// The ARN of a rule.
+    pub fn rule_arn(&self, bus: &str, name: &str) -> String {
+        let options = &self.inner.options;
+        if bus == DEFAULT_BUS {
+            format!("arn:aws:events:{}:{}:rule/{name}", options.region, options.account)
+        } else {
+            format!(
+                "arn:aws:events:{}:{}:rule/{bus}/{name}",
+                options.region, options.account
+            )
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+}
+
+fn bus_arn(options: &Options, name: &str) -> String {
+    format!("arn:aws:events:{}:{}:event-bus/{name}", options.region, options.account)
+}
+
+/// A bus name from a name or an ARN, as `EventBusName` takes either (`default` when absent).
+pub fn bus_name(name_or_arn: Option<&str>) -> String {
+    match name_or_arn {
+        None | Some("") => DEFAULT_BUS.to_owned(),
+        Some(text) => match text.split_once(":event-bus/") {
+            Some((prefix, name)) if prefix.starts_with("arn:") => name.to_owned(),
+            _ => text.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;
