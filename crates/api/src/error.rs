@@ -109,6 +109,15 @@ error_codes! {
     ConflictException => 409,
     /// A service quota would be exceeded.
     ServiceQuotaExceededException => 402,
+    // EventBridge.
+    /// An event bus, rule or target does not exist.
+    ResourceNotFoundException => 400,
+    /// An event bus of that name exists.
+    ResourceAlreadyExistsException => 400,
+    /// The event pattern is not valid.
+    InvalidEventPatternException => 400,
+    /// EventBridge failed.
+    InternalException => 500,
 }
 
 /// An error as AWS answers it: a code (which fixes the HTTP status) and a message.

@@ -5,6 +5,7 @@
 pub mod admin;
 mod engine;
 pub mod error;
+pub mod events;
 pub mod metrics;
 pub mod protocol;
 pub mod router;

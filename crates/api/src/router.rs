@@ -30,6 +30,8 @@ pub struct Options {
     pub step_functions: Arc<dyn StepFunctions>,
     /// Sluice's own API (`SluiceAdmin.*`); unknown operations when absent.
     pub admin: Option<Arc<dyn Admin>>,
+    /// EventBridge (`AWSEvents.*`); unknown operations when absent.
+    pub events: Option<sluice_bus::Bus>,
     /// The access keys accepted.
     pub credentials: Credentials,
     /// The server clock, against which signatures expire.
@@ -99,6 +101,8 @@ enum Protocol {
     StepFunctions,
     /// `SluiceAdmin.*`.
     Admin,
+    /// `AWSEvents.*`.
+    Events,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -121,6 +125,11 @@ const TARGETS: &[Target] = &[
         prefix: admin::TARGET_PREFIX,
         signing_name: admin::SIGNING_NAME,
         protocol: Protocol::Admin,
+    },
+    Target {
+        prefix: crate::events::TARGET_PREFIX,
+        signing_name: crate::events::SIGNING_NAME,
+        protocol: Protocol::Events,
     },
 ];
 
@@ -191,6 +200,10 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
         Protocol::StepFunctions => stepfunctions::dispatch(options.step_functions.as_ref(), operation, &body).await,
         Protocol::Admin => match &options.admin {
             Some(service) => admin::dispatch(service.as_ref(), operation, &body).await,
+            None => Err(unknown()),
+        },
+        Protocol::Events => match &options.events {
+            Some(bus) => crate::events::dispatch(bus, operation, &body).await,
             None => Err(unknown()),
         },
     }

@@ -41,6 +41,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
     Options {
         step_functions,
         admin: None,
+        events: None,
         credentials,
         clock: Clock::fixed(server_now()),
         region: Some("us-east-1".to_owned()),

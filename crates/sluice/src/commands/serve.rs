@@ -66,20 +66,34 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         ),
     }
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let store = SqliteStore::open(&args.data.join("sluice.db"))
-        .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
-    let engine = Engine::new(Arc::new(store), functions, Options::default());
+    let store = Arc::new(
+        SqliteStore::open(&args.data.join("sluice.db"))
+            .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
+    );
+    let engine = Engine::new(store.clone(), functions, Options::default());
+    let bus = sluice_bus::Bus::open(
+        store,
+        engine.clone(),
+        None,
+        sluice_bus::Options::default(),
+        sluice_bus::Clock::system(),
+    )
+    .await
+    .context("cannot open the event bus")?;
     let deployer = Deployer {
         engine: engine.clone(),
+        bus: bus.clone(),
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
     // Functions first: the engine resumes the previous run's tasks as soon as it starts.
     deployer.redeploy(&args.apps).await?;
     engine.start().await.context("cannot start the engine")?;
+    bus.start().await.context("cannot start the event bus")?;
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine)),
         admin: Some(Arc::new(deployer)),
+        events: Some(bus),
         credentials,
         clock: Clock::system(),
         region: None,
@@ -97,6 +111,8 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
 /// Deploys apps for `sluice serve --app` and for `SluiceAdmin.DeployApp`, and remembers them.
 struct Deployer {
     engine: Engine,
+    /// The event bus, which deploys the app's buses, rules and targets.
+    bus: sluice_bus::Bus,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -127,11 +143,15 @@ impl Deployer {
             .canonicalize()
             .with_context(|| format!("cannot find the app folder {}", folder.display()))?;
         let _one_at_a_time = self.lock.lock().await;
+        // The bus's part is checked before anything changes, so a deployment stays all-or-nothing.
+        let manifest = sluice_engine::app::Manifest::read(&folder)?;
+        let plan = self.bus.plan_app(&manifest).await?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
             .await?;
-        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), "deployed");
+        let rules = self.bus.apply_app(plan).await?;
+        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
         if !remembered.contains(&folder) {
             remembered.push(folder);
