@@ -239,12 +239,10 @@ impl Bus {
             (None, None, Some(arn)) => (arn.clone(), format!("target-{index}")),
             _ => return Err("give exactly one of state_machine, function and arn".to_owned()),
         };
-        let retry_policy =
-            (entry.maximum_retry_attempts.is_some() || entry.maximum_event_age_seconds.is_some()).then(|| {
-                RetryPolicy {
-                    maximum_retry_attempts: entry.maximum_retry_attempts,
-                    maximum_event_age_in_seconds: entry.maximum_event_age_seconds,
-                }
+        let retry_policy = (entry.maximum_retry_attempts.is_some() || entry.maximum_event_age_seconds.is_some())
+            .then_some(RetryPolicy {
+                maximum_retry_attempts: entry.maximum_retry_attempts,
+                maximum_event_age_in_seconds: entry.maximum_event_age_seconds,
             });
         let target = Target {
             id: entry.id.clone().unwrap_or(default_id),
