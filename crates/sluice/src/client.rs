@@ -117,6 +117,17 @@ impl Client {
         .await
     }
 
+    /// `AWSEvents.<operation>` (EventBridge).
+    pub async fn events(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::events::TARGET_PREFIX,
+            sluice_api::events::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
     /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a
     /// [`ServerError`].
     async fn call(&self, prefix: &str, service: &str, operation: &str, request: &Value) -> Result<Value> {
