@@ -7,6 +7,7 @@ mod bus;
 mod checkpointer;
 mod reads;
 mod schema;
+mod tables;
 mod writer;
 mod writes;
 
@@ -199,6 +200,13 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temporary directory");
         let store = SqliteStore::open(&directory.path().join("sluice.db")).expect("the store opens");
         sluice_store::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tables_conformance() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::open(&directory.path().join("sluice.db")).expect("the store opens");
+        sluice_store::tables::conformance::run_all(&store).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

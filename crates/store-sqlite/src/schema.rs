@@ -67,6 +67,8 @@ CREATE TABLE task_tokens (
 ",
     // 2: the event bus: buses, rules, their targets, and the delivery outbox.
     crate::bus::MIGRATION,
+    // 3: tables (DynamoDB semantics): definitions, items, transaction tokens.
+    crate::tables::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.
