@@ -104,6 +104,12 @@ impl UpdateAction {
 }
 
 impl UpdateExpression {
+    /// An update with no actions: what UpdateItem does without an `UpdateExpression` (it creates
+    /// the item from its key when absent and otherwise changes nothing).
+    pub fn empty() -> UpdateExpression {
+        UpdateExpression { actions: Vec::new() }
+    }
+
     /// The actions, in source order.
     pub fn actions(&self) -> &[UpdateAction] {
         &self.actions
