@@ -110,7 +110,7 @@ error_codes! {
     /// A service quota would be exceeded.
     ServiceQuotaExceededException => 402,
     // EventBridge.
-    /// An event bus, rule or target does not exist.
+    /// An event bus, rule or target (or, in DynamoDB, a table) does not exist.
     ResourceNotFoundException => 400,
     /// An event bus of that name exists.
     ResourceAlreadyExistsException => 400,
@@ -118,6 +118,17 @@ error_codes! {
     InvalidEventPatternException => 400,
     /// EventBridge failed.
     InternalException => 500,
+    // DynamoDB (their `__type` carries the `com.amazonaws.dynamodb.v20120810#` namespace).
+    /// The table exists already.
+    ResourceInUseException => 400,
+    /// A `ConditionExpression` did not hold.
+    ConditionalCheckFailedException => 400,
+    /// A transaction was cancelled; `CancellationReasons` says why.
+    TransactionCanceledException => 400,
+    /// A `ClientRequestToken` was used with other parameters.
+    IdempotentParameterMismatchException => 400,
+    /// The service failed (DynamoDB's name for `InternalFailure`).
+    InternalServerError => 500,
 }
 
 /// An error as AWS answers it: a code (which fixes the HTTP status) and a message.
@@ -128,6 +139,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// The human-readable message.
     pub message: String,
+    /// The namespace some services put before the code in `__type` (`com.amazonaws.dynamodb.v20120810`).
+    pub namespace: Option<&'static str>,
+    /// Members sent beside the message (DynamoDB's `Item`, `CancellationReasons`).
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -136,13 +151,23 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            namespace: None,
+            details: serde_json::Map::new(),
         }
     }
 
     /// The body AWS JSON 1.0 sends: `{"__type": "<Code>", "message": "..."}`. botocore reads the
     /// code after the last `#`, so the plain code works as well as AWS's namespaced one.
     pub fn body(&self) -> String {
-        serde_json::json!({ "__type": self.code.as_str(), "message": self.message }).to_string()
+        let code = match self.namespace {
+            Some(namespace) => format!("{namespace}#{}", self.code.as_str()),
+            None => self.code.as_str().to_owned(),
+        };
+        let mut body = serde_json::Map::new();
+        body.insert("__type".into(), code.into());
+        body.insert("message".into(), self.message.clone().into());
+        body.extend(self.details.clone());
+        serde_json::Value::Object(body).to_string()
     }
 }
 

@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 pub mod admin;
+pub mod dynamodb;
 mod engine;
 pub mod error;
 pub mod events;

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
 use crate::admin::{self, Admin};
+use crate::dynamodb;
 use crate::error::{ApiError, ErrorCode};
 use crate::protocol::split_target;
 use crate::service::StepFunctions;
@@ -40,6 +41,8 @@ pub struct Options {
     pub region: Option<String>,
     /// The metrics recorder's handle, rendered on `GET /metrics`; that route answers 404 when none.
     pub metrics: Option<crate::metrics::PrometheusHandle>,
+    /// The tables (`DynamoDB_20120810.*`); unknown operations when absent.
+    pub tables: Option<sluice_tables::Tables>,
 }
 
 impl std::fmt::Debug for Options {
@@ -103,6 +106,8 @@ enum Protocol {
     Admin,
     /// `AWSEvents.*`.
     Events,
+    /// `DynamoDB_20120810.*`.
+    DynamoDb,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -113,6 +118,8 @@ struct Target {
     prefix: &'static str,
     signing_name: &'static str,
     protocol: Protocol,
+    /// The largest body its requests may have.
+    body_limit: usize,
 }
 
 const TARGETS: &[Target] = &[
@@ -120,16 +127,25 @@ const TARGETS: &[Target] = &[
         prefix: stepfunctions::TARGET_PREFIX,
         signing_name: stepfunctions::SIGNING_NAME,
         protocol: Protocol::StepFunctions,
+        body_limit: BODY_LIMIT,
     },
     Target {
         prefix: admin::TARGET_PREFIX,
         signing_name: admin::SIGNING_NAME,
         protocol: Protocol::Admin,
+        body_limit: BODY_LIMIT,
+    },
+    Target {
+        prefix: dynamodb::TARGET_PREFIX,
+        signing_name: dynamodb::SIGNING_NAME,
+        protocol: Protocol::DynamoDb,
+        body_limit: dynamodb::BODY_LIMIT,
     },
     Target {
         prefix: crate::events::TARGET_PREFIX,
         signing_name: crate::events::SIGNING_NAME,
         protocol: Protocol::Events,
+        body_limit: BODY_LIMIT,
     },
 ];
 
@@ -172,10 +188,13 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
         .find(|candidate| candidate.prefix == prefix)
         .ok_or_else(unknown)?;
     // 2. The body, within the limit.
-    let body = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+    let body = axum::body::to_bytes(body, service.body_limit).await.map_err(|_| {
         ApiError::new(
             ErrorCode::RequestEntityTooLargeException,
-            format!("Request must be smaller than {BODY_LIMIT} bytes for the {operation} operation"),
+            format!(
+                "Request must be smaller than {} bytes for the {operation} operation",
+                service.body_limit
+            ),
         )
     })?;
     // 3. The signature.
@@ -204,6 +223,10 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
         },
         Protocol::Events => match &options.events {
             Some(bus) => crate::events::dispatch(bus, operation, &body).await,
+            None => Err(unknown()),
+        },
+        Protocol::DynamoDb => match &options.tables {
+            Some(tables) => dynamodb::dispatch(tables, operation, &body).await,
             None => Err(unknown()),
         },
     }

@@ -46,6 +46,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         clock: Clock::fixed(server_now()),
         region: Some("us-east-1".to_owned()),
         metrics: None,
+        tables: None,
     }
 }
 
@@ -63,6 +64,16 @@ pub(crate) const GOOD: Signing<'static> = Signing {
 };
 
 pub(crate) fn request(target: &str, body: Vec<u8>, signing: Option<Signing<'_>>) -> Request<Body> {
+    request_to("states", target, body, signing)
+}
+
+/// A request to the service signed as `signing_name`.
+pub(crate) fn request_to(
+    signing_name: &str,
+    target: &str,
+    body: Vec<u8>,
+    signing: Option<Signing<'_>>,
+) -> Request<Body> {
     let mut headers = HeaderMap::new();
     headers.insert("host", HeaderValue::from_static("localhost:8080"));
     headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
@@ -88,7 +99,7 @@ pub(crate) fn request(target: &str, body: Vec<u8>, signing: Option<Signing<'_>>)
             signing.access_key,
             signing.secret,
             "us-east-1",
-            "states",
+            signing_name,
             &amz_date,
             signed_headers,
         );

@@ -70,6 +70,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         SqliteStore::open(&args.data.join("sluice.db"))
             .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
     );
+    let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let engine = Engine::new(store.clone(), functions, Options::default());
     let bus = sluice_bus::Bus::open(
         store,
@@ -90,6 +91,8 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     deployer.redeploy(&args.apps).await?;
     engine.start().await.context("cannot start the engine")?;
     bus.start().await.context("cannot start the event bus")?;
+    // Expired items are invisible at once; this reclaims their space.
+    tables.spawn_expiry(std::time::Duration::from_secs(1));
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine)),
         admin: Some(Arc::new(deployer)),
@@ -98,6 +101,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         clock: Clock::system(),
         region: None,
         metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
+        tables: Some(tables),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
