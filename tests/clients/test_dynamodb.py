@@ -45,7 +45,10 @@ class Server:
                 self.endpoint = "http://" + match.group(1)
                 return
             if self.process.poll() is not None or time.time() > deadline:
-                raise RuntimeError("the server did not start:\n" + open(self.log_path).read())
+                with open(self.log_path) as log:
+                    message = "the server did not start:\n" + log.read()
+                self.stop()
+                raise RuntimeError(message)
             time.sleep(0.02)
 
     def arguments(self):
@@ -247,6 +250,39 @@ class Boto3(unittest.TestCase):
         table.put_item(Item={"pk": "kept", "expires": int(time.time()) + 3600})
         self.assertNotIn("Item", table.get_item(Key={"pk": "gone"}))
         self.assertEqual([item["pk"] for item in table.scan()["Items"]], ["kept"])
+
+
+class ManifestTables(unittest.TestCase):
+    def test_an_apps_tables_are_created_with_their_keys_and_time_to_live(self):
+        folder = tempfile.mkdtemp(prefix="sluice-dynamodb-app-")
+        with open(os.path.join(folder, "sluice.toml"), "w") as manifest:
+            manifest.write('[app]\nname = "stateful"\n\n'
+                           '[tables.test-state]\npartition_key = { name = "id", type = "S" }\n'
+                           'sort_key = { name = "at", type = "N" }\nttl_attribute = "expires"\n')
+        server = Server(apps=[folder])
+        try:
+            client = server.client()
+            table = client.describe_table(TableName="test-state")["Table"]
+            self.assertEqual(table["KeySchema"], [{"AttributeName": "id", "KeyType": "HASH"},
+                                                  {"AttributeName": "at", "KeyType": "RANGE"}])
+            self.assertEqual(table["AttributeDefinitions"][1], {"AttributeName": "at", "AttributeType": "N"})
+            self.assertEqual(client.describe_time_to_live(TableName="test-state")["TimeToLiveDescription"]["AttributeName"],
+                             "expires")
+            client.put_item(TableName="test-state", Item={"id": {"S": "a"}, "at": {"N": "1"}})
+        finally:
+            server.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_a_bad_table_entry_stops_the_deployment(self):
+        folder = tempfile.mkdtemp(prefix="sluice-dynamodb-app-")
+        with open(os.path.join(folder, "sluice.toml"), "w") as manifest:
+            manifest.write('[app]\nname = "broken"\n\n[tables.x]\npartition_key = { name = "id", type = "Q" }\n')
+        try:
+            with self.assertRaises(RuntimeError) as failed:
+                Server(apps=[folder])
+            self.assertIn("tables.x.partition_key.type must be S, N or B", str(failed.exception))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Cli(unittest.TestCase):

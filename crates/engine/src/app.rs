@@ -17,9 +17,15 @@
 //! [state_machines.rotate-batch]
 //! definition = "rotate-batch.asl.json"
 //! type = "STANDARD"                                  # or EXPRESS
+//!
+//! [tables.test-state]                                # DynamoDB semantics, on the same store
+//! partition_key = { name = "id", type = "S" }
+//! sort_key = { name = "at", type = "N" }             # optional
+//! ttl_attribute = "expires"                          # optional
 //! ```
 //!
-//! Functions an embedding binary registers in process need no entry.
+//! Functions an embedding binary registers in process need no entry. Tables are created by
+//! whoever serves them (`sluice serve`), which checks them before the rest is deployed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +54,34 @@ pub struct Manifest {
     /// `[rules.NAME]`: event bus rules and their targets, read by the event bus (`sluice-bus`).
     #[serde(default)]
     pub rules: BTreeMap<String, toml::Value>,
+    /// `[tables.NAME]`.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableEntry>,
+}
+
+/// `[tables.NAME]`: a table's keys and time to live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableEntry {
+    /// The partition key.
+    pub partition_key: KeyEntry,
+    /// The sort key, if any.
+    #[serde(default)]
+    pub sort_key: Option<KeyEntry>,
+    /// The attribute holding each item's expiry in epoch seconds, if any.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+}
+
+/// A key attribute of `[tables.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// The attribute name.
+    pub name: String,
+    /// `S`, `N` or `B`.
+    #[serde(rename = "type")]
+    pub scalar_type: String,
 }
 
 /// `[app]`.

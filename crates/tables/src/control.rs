@@ -63,6 +63,19 @@ struct NewTable {
 }
 
 impl Tables {
+    /// Checks a manifest's table without writing anything: its keys as CreateTable checks
+    /// them, and that an existing table of that name has the same keys.
+    pub async fn check_table(&self, definition: &TableDefinition) -> Result<(), Error> {
+        parse_create_table(definition.create_request())?;
+        match self.store.table(&definition.name).await? {
+            Some(existing) if existing.key_schema != definition.key_schema => Err(Error::validation(format!(
+                "The table {} exists with another key schema; delete it or rename the manifest's table",
+                definition.name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Makes sure a manifest's table exists with its key schema: creates it when absent, does
     /// nothing when it exists with the same keys, and fails when it exists with other keys.
     /// Also sets its time to live as declared. Returns whether it was created.

@@ -84,6 +84,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let deployer = Deployer {
         engine: engine.clone(),
         bus: bus.clone(),
+        tables: tables.clone(),
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -117,6 +118,8 @@ struct Deployer {
     engine: Engine,
     /// The event bus, which deploys the app's buses, rules and targets.
     bus: sluice_bus::Bus,
+    /// Where the apps' `[tables.NAME]` go.
+    tables: sluice_tables::Tables,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -147,13 +150,33 @@ impl Deployer {
             .canonicalize()
             .with_context(|| format!("cannot find the app folder {}", folder.display()))?;
         let _one_at_a_time = self.lock.lock().await;
-        // The bus's part is checked before anything changes, so a deployment stays all-or-nothing.
+        // The bus's part and the tables are checked before anything changes, so a deployment
+        // stays all-or-nothing.
         let manifest = sluice_engine::app::Manifest::read(&folder)?;
         let plan = self.bus.plan_app(&manifest).await?;
+        let tables = manifest
+            .tables
+            .iter()
+            .map(|(name, entry)| table_definition(name, entry))
+            .collect::<Result<Vec<_>>>()?;
+        for table in &tables {
+            self.tables
+                .check_table(table)
+                .await
+                .map_err(|error| anyhow::anyhow!("tables.{}: {}", table.name, error.message))?;
+        }
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
             .await?;
+        for table in &tables {
+            let created = self
+                .tables
+                .ensure_table(table)
+                .await
+                .map_err(|error| anyhow::anyhow!("tables.{}: {}", table.name, error.message))?;
+            tracing::info!(table = %table.name, created, "table deployed");
+        }
         let rules = self.bus.apply_app(plan).await?;
         tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
@@ -177,6 +200,35 @@ impl Deployer {
             Err(error) => Err(error).with_context(|| format!("cannot read {}", self.record.display())),
         }
     }
+}
+
+/// A manifest's `[tables.NAME]` as a table definition.
+fn table_definition(name: &str, entry: &sluice_engine::app::TableEntry) -> Result<sluice_tables::TableDefinition> {
+    use sluice_expressions::{KeyAttribute, KeySchema, ScalarType};
+    let attribute = |key: &sluice_engine::app::KeyEntry, member: &str| -> Result<KeyAttribute> {
+        let scalar_type = match key.scalar_type.as_str() {
+            "S" => ScalarType::S,
+            "N" => ScalarType::N,
+            "B" => ScalarType::B,
+            other => bail!("tables.{name}.{member}.type must be S, N or B, not {other:?}"),
+        };
+        Ok(KeyAttribute {
+            name: key.name.clone(),
+            scalar_type,
+        })
+    };
+    Ok(sluice_tables::TableDefinition {
+        name: name.to_owned(),
+        key_schema: KeySchema {
+            partition: attribute(&entry.partition_key, "partition_key")?,
+            sort: entry
+                .sort_key
+                .as_ref()
+                .map(|sort| attribute(sort, "sort_key"))
+                .transpose()?,
+        },
+        ttl_attribute: entry.ttl_attribute.clone(),
+    })
 }
 
 #[async_trait::async_trait]
