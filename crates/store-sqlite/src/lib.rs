@@ -5,6 +5,7 @@
 
 mod bus;
 mod checkpointer;
+mod objects;
 mod reads;
 mod schema;
 mod tables;

@@ -69,6 +69,8 @@ CREATE TABLE task_tokens (
     crate::bus::MIGRATION,
     // 3: tables (DynamoDB semantics): definitions, items, transaction tokens.
     crate::tables::MIGRATION,
+    // 4: buckets (S3 semantics): buckets, object metadata, the object event outbox, blob garbage.
+    crate::objects::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

@@ -9,6 +9,7 @@
 pub mod bus;
 pub mod bus_conformance;
 pub mod conformance;
+pub mod objects;
 pub mod tables;
 mod types;
 
