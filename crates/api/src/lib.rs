@@ -10,6 +10,7 @@ pub mod events;
 pub mod metrics;
 pub mod protocol;
 pub mod router;
+pub mod s3;
 pub mod service;
 pub mod sigv4;
 pub mod stepfunctions;

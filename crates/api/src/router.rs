@@ -43,6 +43,8 @@ pub struct Options {
     pub metrics: Option<crate::metrics::PrometheusHandle>,
     /// The tables (`DynamoDB_20120810.*`); unknown operations when absent.
     pub tables: Option<sluice_tables::Tables>,
+    /// The buckets served by the S3 REST API; S3 requests answer `NotImplemented` when none.
+    pub buckets: Option<Arc<crate::s3::Service>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -87,11 +89,12 @@ impl Clock {
     }
 }
 
-/// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`) and `GET /metrics`
-/// (Prometheus text, unsigned).
+/// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`), `GET /metrics`
+/// (Prometheus text, unsigned), and everything else, S3-shaped, to the S3 REST API.
 pub fn router(options: Options) -> Router {
     Router::new()
-        .route("/", post(aws_json))
+        .route("/", post(aws_json).fallback(crate::s3::serve))
+        .fallback(crate::s3::serve)
         .route("/health", get(health))
         .route("/metrics", get(crate::metrics::render))
         .with_state(Arc::new(options))

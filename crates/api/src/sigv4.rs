@@ -3,6 +3,7 @@
 //! constant time. Errors carry AWS's codes and messages.
 
 mod canonical;
+pub mod s3;
 #[cfg(test)]
 mod tests;
 
@@ -13,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, ErrorCode};
 
+pub(crate) use canonical::percent_decode;
 pub use canonical::{Parts, canonical_request, canonical_uri, hex_sha256, signing_key, string_to_sign};
 
 /// The only algorithm accepted.

@@ -47,6 +47,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         region: Some("us-east-1".to_owned()),
         metrics: None,
         tables: None,
+        buckets: None,
     }
 }
 

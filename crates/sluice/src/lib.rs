@@ -15,6 +15,7 @@ pub mod client;
 pub mod commands;
 mod input;
 mod table;
+mod targets;
 
 use std::process::ExitCode;
 

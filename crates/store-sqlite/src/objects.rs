@@ -116,14 +116,14 @@ fn read_bucket(connection: &Connection, name: &str) -> Result<Option<BucketRecor
     .transpose()
 }
 
-/// Whether the current version satisfies the condition; `Err` with the refusal otherwise.
-fn check(condition: &Condition, current: Option<&ObjectRecord>) -> Result<(), Outcome> {
+/// The refusal, when the current version does not satisfy the condition.
+fn refusal(condition: &Condition, current: Option<&ObjectRecord>) -> Option<Outcome> {
     match (condition, current) {
-        (Condition::Always, _) | (Condition::IfNoneMatch, None) => Ok(()),
-        (Condition::IfNoneMatch, Some(_)) => Err(Outcome::PreconditionFailed),
-        (Condition::IfMatch(_), None) => Err(Outcome::NoSuchKey),
-        (Condition::IfMatch(etag), Some(current)) if *etag == current.etag => Ok(()),
-        (Condition::IfMatch(_), Some(_)) => Err(Outcome::PreconditionFailed),
+        (Condition::Always, _) | (Condition::IfNoneMatch, None) => None,
+        (Condition::IfNoneMatch, Some(_)) => Some(Outcome::PreconditionFailed),
+        (Condition::IfMatch(_), None) => Some(Outcome::NoSuchKey),
+        (Condition::IfMatch(etag), Some(current)) if *etag == current.etag => None,
+        (Condition::IfMatch(_), Some(_)) => Some(Outcome::PreconditionFailed),
     }
 }
 
@@ -186,8 +186,8 @@ fn put_object(connection: &Connection, write: &ObjectWrite) -> Result<Outcome> {
         return Ok(Outcome::NoSuchBucket);
     };
     let current = read_object(connection, &record.bucket, &record.key)?;
-    if let Err(refusal) = check(&write.condition, current.as_ref()) {
-        return Ok(refusal);
+    if let Some(refused) = refusal(&write.condition, current.as_ref()) {
+        return Ok(refused);
     }
     let user_metadata = serde_json::to_string(&record.user_metadata).map_err(json_error)?;
     let headers = serde_json::to_string(&record.headers).map_err(json_error)?;
@@ -240,9 +240,9 @@ fn delete_object(connection: &Connection, delete: &ObjectDelete) -> Result<Outco
     };
     let current = read_object(connection, &delete.bucket, &delete.key)?;
     if let Condition::IfMatch(_) = &delete.condition
-        && let Err(refusal) = check(&delete.condition, current.as_ref())
+        && let Some(refused) = refusal(&delete.condition, current.as_ref())
     {
-        return Ok(refusal);
+        return Ok(refused);
     }
     let Some(current) = current else {
         return Ok(Outcome::Done(None));

@@ -152,7 +152,7 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
 }
 
 /// Percent-encodes every byte but the unreserved ones (`A-Z a-z 0-9 - _ . ~`).
-fn uri_encode(bytes: &[u8]) -> String {
+pub(crate) fn uri_encode(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len());
     for &byte in bytes {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
@@ -164,7 +164,7 @@ fn uri_encode(bytes: &[u8]) -> String {
     text
 }
 
-fn percent_decode(text: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
@@ -190,6 +190,6 @@ fn percent_decode(text: &str) -> Vec<u8> {
 }
 
 /// Trims a header value and collapses each run of spaces to one.
-fn collapse_spaces(value: &str) -> String {
+pub(crate) fn collapse_spaces(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -20,7 +20,7 @@ const DEPLOYED_APPS: &str = "deployed-apps.json";
 /// Arguments of `sluice serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The data directory: the SQLite file and, later, object storage.
+    /// The data directory: the SQLite file and the blob folder of the buckets.
     #[arg(long, default_value = ".sluice")]
     pub data: PathBuf,
     /// The address to listen on; port 0 takes a free port, which the `serving` log line names.
@@ -70,6 +70,9 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         SqliteStore::open(&args.data.join("sluice.db"))
             .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
     );
+    let blobs = sluice_blob::Blobs::local(&args.data.join("blobs"))
+        .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
+    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let engine = Engine::new(store.clone(), functions, Options::default());
     let bus = sluice_bus::Bus::open(
@@ -94,6 +97,11 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     bus.start().await.context("cannot start the event bus")?;
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
+    buckets
+        .start(targets.clone(), std::time::Duration::from_secs(60))
+        .await
+        .context("cannot start delivering object notifications")?;
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine)),
         admin: Some(Arc::new(deployer)),
@@ -103,6 +111,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         region: None,
         metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
         tables: Some(tables),
+        buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
