@@ -7,6 +7,7 @@ own server on a free loopback port, in a temporary data directory.
 
 import concurrent.futures
 import datetime
+import json
 import os
 import re
 import shutil
@@ -30,10 +31,12 @@ KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAU
 class Server:
     """`sluice serve` on 127.0.0.1:0, until stopped."""
 
-    def __init__(self):
+    def __init__(self, apps=()):
         self.folder = tempfile.mkdtemp(prefix="sluice-s3-")
         self.log_path = os.path.join(self.folder, "server.log")
         command = [SLUICE, "serve", "--data", os.path.join(self.folder, "data"), "--listen", "127.0.0.1:0"]
+        for app in apps:
+            command += ["--app", app]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log, env={**os.environ, "SLUICE_LOG": "info"})
         deadline = time.time() + 30
@@ -301,6 +304,60 @@ class S3Test(unittest.TestCase):
             aws("s3", "rb", "s3://cli-bucket")
         finally:
             shutil.rmtree(folder)
+
+
+class NotificationTest(unittest.TestCase):
+    """Object events, configured with PutBucketNotificationConfiguration, start a state machine
+    with S3's event shape (a state machine ARN is accepted where S3 takes a function's)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = tempfile.mkdtemp(prefix="sluice-s3-app-")
+        with open(os.path.join(cls.app, "sluice.toml"), "w") as manifest:
+            manifest.write('[app]\nname = "promoter"\n\n[state_machines.promote]\ndefinition = "promote.asl.json"\n')
+        with open(os.path.join(cls.app, "promote.asl.json"), "w") as definition:
+            json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
+        cls.server = Server(apps=[cls.app])
+        cls.s3 = cls.server.client()
+        cls.sfn = boto3.client("stepfunctions", endpoint_url=cls.server.endpoint, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.app, ignore_errors=True)
+
+    def test_created_objects_start_the_state_machine_with_s3_records(self):
+        machine = "arn:aws:states:us-east-1:123456789012:stateMachine:promote"
+        self.s3.create_bucket(Bucket="updates")
+        configuration = {"LambdaFunctionConfigurations": [{
+            "Id": "promote-json", "LambdaFunctionArn": machine, "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}, {"Name": "suffix", "Value": ".json"}]}},
+        }]}
+        self.s3.put_bucket_notification_configuration(Bucket="updates", NotificationConfiguration=configuration)
+        read = self.s3.get_bucket_notification_configuration(Bucket="updates")["LambdaFunctionConfigurations"]
+        self.assertEqual((read[0]["Id"], read[0]["LambdaFunctionArn"], read[0]["Events"]), ("promote-json", machine, ["s3:ObjectCreated:*"]))
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            self.s3.put_bucket_notification_configuration(Bucket="updates", NotificationConfiguration={"LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:nobody", "Events": ["s3:ObjectCreated:*"]}]})
+        self.assertEqual(code(error), "InvalidArgument")
+        self.s3.put_object(Bucket="updates", Key="in/update 1.json", Body=b"{}")
+        self.s3.put_object(Bucket="updates", Key="in/ignored.txt", Body=b"x")
+        self.s3.put_object(Bucket="updates", Key="other/ignored.json", Body=b"x")
+        deadline = time.time() + 20
+        while True:
+            executions = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+            if executions or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(executions), 1, executions)
+        event = json.loads(self.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])
+        record = event["Records"][0]
+        self.assertEqual(record["eventName"], "ObjectCreated:Put")
+        self.assertEqual(record["s3"]["configurationId"], "promote-json")
+        self.assertEqual(record["s3"]["bucket"]["name"], "updates")
+        self.assertEqual(record["s3"]["object"]["key"], "in/update+1.json")
+        self.assertEqual((record["s3"]["object"]["size"], record["s3"]["object"]["eTag"]), (2, "99914b932bd37a50b983c5e7c90ae93b"))
 
 
 if __name__ == "__main__":
