@@ -6,6 +6,7 @@
 mod bus;
 mod checkpointer;
 mod objects;
+mod queues;
 mod reads;
 mod schema;
 mod tables;
@@ -208,6 +209,13 @@ mod tests {
         let directory = tempfile::tempdir().expect("a temporary directory");
         let store = SqliteStore::open(&directory.path().join("sluice.db")).expect("the store opens");
         sluice_store::tables::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queue_conformance() {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::open(&directory.path().join("sluice.db")).expect("the store opens");
+        sluice_store::conformance::queues::run_all(&store).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,8 @@ CREATE TABLE task_tokens (
     crate::tables::MIGRATION,
     // 4: buckets (S3 semantics): buckets, object metadata, the object event outbox, blob garbage.
     crate::objects::MIGRATION,
+    // 5: queues (SQS semantics): queues, messages, FIFO groups, deduplication ids.
+    crate::queues::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

@@ -1,6 +1,8 @@
 //! The one conformance suite every backend runs: call [`run_all`] with a fresh store. Each check
 //! panics with what it expected, so a backend's test fails on the first broken promise.
 
+pub mod queues;
+
 use crate::{
     Advance, Error, ExecutionFilter, ExecutionRecord, ExecutionStart, ExecutionStatus, HistoryEvent, HistoryPage,
     MachineType, Started, StateMachineRecord, StateMachineUpdate, Store, TaskTokenRecord, Work,

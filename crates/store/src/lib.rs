@@ -10,6 +10,7 @@ pub mod bus;
 pub mod bus_conformance;
 pub mod conformance;
 pub mod objects;
+pub mod queues;
 pub mod tables;
 mod types;
 
