@@ -162,8 +162,11 @@ pub(crate) fn refresh_group(connection: &Connection, queue_id: i64, group: &str)
     Ok(())
 }
 
-/// A message's queue, receive count, visibility and group, by row.
-fn message_state(connection: &Connection, row: i64) -> Result<Option<(i64, u32, i64, Option<String>)>> {
+/// A message's queue, receive count, visibility and group.
+type MessageState = (i64, u32, i64, Option<String>);
+
+/// A message's state, by row.
+fn message_state(connection: &Connection, row: i64) -> Result<Option<MessageState>> {
     connection
         .prepare_cached("SELECT queue_id, receive_count, visible_millis, group_id FROM queue_messages WHERE id = ?1")
         .and_then(|mut statement| {

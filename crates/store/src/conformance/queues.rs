@@ -109,19 +109,24 @@ async fn queues_are_created_once_listed_updated_and_deleted(store: &dyn QueueSto
     let names =
         |queues: Vec<crate::queues::QueueRecord>| queues.into_iter().map(|queue| queue.name).collect::<Vec<_>>();
     assert_eq!(
-        names(store.list_queues("alp", None, 10).await.unwrap()),
+        names(store.list_queues("alp", None, 10).await.expect("the store answers")),
         ["alpha", "alpine"]
     );
     assert_eq!(
-        names(store.list_queues("", None, 2).await.unwrap()),
+        names(store.list_queues("", None, 2).await.expect("the store answers")),
         ["alpha", "alpine"]
     );
     assert_eq!(
-        names(store.list_queues("", Some("alpine"), 2).await.unwrap()),
+        names(
+            store
+                .list_queues("", Some("alpine"), 2)
+                .await
+                .expect("the store answers")
+        ),
         ["beta.fifo"]
     );
     assert_eq!(
-        names(store.list_queues("%", None, 10).await.unwrap()),
+        names(store.list_queues("%", None, 10).await.expect("the store answers")),
         Vec::<String>::new()
     );
 
@@ -134,27 +139,31 @@ async fn queues_are_created_once_listed_updated_and_deleted(store: &dyn QueueSto
             now_millis: NOW + 2,
         })
         .await
-        .unwrap();
+        .expect("the store answers");
     assert_eq!((updated.attributes, updated.modified_millis), (attributes, NOW + 2));
     store
         .set_queue_tags(alpha, BTreeMap::from([("team".to_owned(), "q".to_owned())]))
         .await
-        .unwrap();
-    let found = store.queue("alpha").await.unwrap().expect("alpha is there");
+        .expect("the store answers");
+    let found = store
+        .queue("alpha")
+        .await
+        .expect("the store answers")
+        .expect("alpha is there");
     assert_eq!(found.tags["team"], "q");
     assert_eq!(
         store
             .queue_by_id(alpha)
             .await
-            .unwrap()
+            .expect("the store answers")
             .map(|queue| queue.name)
             .as_deref(),
         Some("alpha")
     );
 
     send(store, alpha, vec![message("a", None, None)]).await;
-    store.delete_queue(alpha).await.unwrap();
-    assert_eq!(store.queue("alpha").await.unwrap(), None);
+    store.delete_queue(alpha).await.expect("the store answers");
+    assert_eq!(store.queue("alpha").await.expect("the store answers"), None);
     assert!(store.delete_queue(alpha).await.is_err(), "a deleted queue is gone");
     assert!(
         store
@@ -183,7 +192,7 @@ async fn receives_claim_messages_until_their_visibility_ends(store: &dyn QueueSt
     )
     .await;
     assert_eq!(
-        store.queue_counts(queue, NOW).await.unwrap(),
+        store.queue_counts(queue, NOW).await.expect("the store answers"),
         QueueCounts {
             visible: 3,
             in_flight: 0,
@@ -199,14 +208,17 @@ async fn receives_claim_messages_until_their_visibility_ends(store: &dyn QueueSt
     assert_eq!(all, ["1", "2", "3"], "each message is claimed by one receive");
     assert!(receive(store, queue, 10, NOW + 1).await.is_empty(), "all are in flight");
     assert_eq!(
-        store.queue_counts(queue, NOW).await.unwrap(),
+        store.queue_counts(queue, NOW).await.expect("the store answers"),
         QueueCounts {
             visible: 0,
             in_flight: 3,
             delayed: 0
         }
     );
-    assert_eq!(store.next_visible(queue, NOW).await.unwrap(), Some(NOW + 30_000));
+    assert_eq!(
+        store.next_visible(queue, NOW).await.expect("the store answers"),
+        Some(NOW + 30_000)
+    );
     let message = &first[0];
     assert_eq!((message.receive_count, message.first_received_millis), (1, Some(NOW)));
     assert_eq!(message.message_id, format!("id-{}", message.body));
@@ -234,17 +246,23 @@ async fn only_the_latest_receipt_deletes(store: &dyn QueueStore) {
     let results = store
         .delete_messages(queue, vec![old, forged, latest, latest])
         .await
-        .unwrap();
+        .expect("the store answers");
     assert_eq!(
         results,
         [Deletion::Stale, Deletion::Stale, Deletion::Deleted, Deletion::Stale]
     );
-    assert_eq!(store.queue_counts(queue, NOW).await.unwrap(), QueueCounts::default());
+    assert_eq!(
+        store.queue_counts(queue, NOW).await.expect("the store answers"),
+        QueueCounts::default()
+    );
     let other = create(store, "deletes-other", false).await;
     send(store, other, vec![message("y", None, None)]).await;
     let receipt = receive(store, other, 1, NOW).await[0].receipt;
     assert_eq!(
-        store.delete_messages(queue, vec![receipt]).await.unwrap(),
+        store
+            .delete_messages(queue, vec![receipt])
+            .await
+            .expect("the store answers"),
         [Deletion::Stale],
         "a receipt applies to its own queue only"
     );
@@ -261,28 +279,31 @@ async fn visibility_changes_apply_to_messages_in_flight(store: &dyn QueueStore) 
     let results = store
         .change_visibility(queue, vec![change(NOW + 1_000)], NOW)
         .await
-        .unwrap();
+        .expect("the store answers");
     assert_eq!(results, [VisibilityChanged::Changed]);
     assert!(receive(store, queue, 1, NOW + 999).await.is_empty());
     // Past its visibility the message is no longer in flight.
     let results = store
         .change_visibility(queue, vec![change(NOW + 9_000)], NOW + 1_000)
         .await
-        .unwrap();
+        .expect("the store answers");
     assert_eq!(results, [VisibilityChanged::NotInFlight]);
     let again = receive(store, queue, 1, NOW + 1_000).await;
     assert_eq!(bodies(&again), ["v"]);
     let results = store
         .change_visibility(queue, vec![change(NOW + 1_500)], NOW + 1_000)
         .await
-        .unwrap();
+        .expect("the store answers");
     assert_eq!(results, [VisibilityChanged::Stale], "the first receipt is stale");
     // Visibility 0: visible at once.
     let zero = VisibilityChange {
         receipt: again[0].receipt,
         visible_until_millis: NOW + 1_000,
     };
-    store.change_visibility(queue, vec![zero], NOW + 1_000).await.unwrap();
+    store
+        .change_visibility(queue, vec![zero], NOW + 1_000)
+        .await
+        .expect("the store answers");
     assert_eq!(receive(store, queue, 1, NOW + 1_000).await.len(), 1);
 }
 
@@ -292,7 +313,7 @@ async fn delays_count_as_delayed_until_visible(store: &dyn QueueStore) {
     delayed.visible_millis = NOW + 10_000;
     send(store, queue, vec![delayed, message("now", None, None)]).await;
     assert_eq!(
-        store.queue_counts(queue, NOW).await.unwrap(),
+        store.queue_counts(queue, NOW).await.expect("the store answers"),
         QueueCounts {
             visible: 1,
             in_flight: 0,
@@ -300,7 +321,10 @@ async fn delays_count_as_delayed_until_visible(store: &dyn QueueStore) {
         }
     );
     assert_eq!(bodies(&receive(store, queue, 10, NOW).await), ["now"]);
-    assert_eq!(store.next_visible(queue, NOW).await.unwrap(), Some(NOW + 10_000));
+    assert_eq!(
+        store.next_visible(queue, NOW).await.expect("the store answers"),
+        Some(NOW + 10_000)
+    );
     assert_eq!(bodies(&receive(store, queue, 10, NOW + 10_000).await), ["later"]);
 }
 
@@ -311,7 +335,7 @@ async fn fifo_groups_deliver_in_order_and_one_batch_at_a_time(store: &dyn QueueS
         batch.push(message(&format!("a{index}"), Some("a"), None));
         batch.push(message(&format!("b{index}"), Some("b"), None));
     }
-    let sent = store.send_messages(queue, batch, NOW).await.unwrap();
+    let sent = store.send_messages(queue, batch, NOW).await.expect("the store answers");
     let numbers: Vec<u64> = sent
         .iter()
         .map(|sent| sent.sequence_number.expect("FIFO numbers"))
@@ -332,13 +356,16 @@ async fn fifo_groups_deliver_in_order_and_one_batch_at_a_time(store: &dyn QueueS
 
     // Deleting part of the batch leaves the group blocked by the rest.
     let receipts: Vec<Receipt> = first[..2].iter().map(|message| message.receipt).collect();
-    store.delete_messages(queue, receipts).await.unwrap();
+    store.delete_messages(queue, receipts).await.expect("the store answers");
     assert!(receive(store, queue, 10, NOW).await.is_empty());
     let receipts: Vec<Receipt> = first[2..].iter().map(|message| message.receipt).collect();
-    store.delete_messages(queue, receipts).await.unwrap();
+    store.delete_messages(queue, receipts).await.expect("the store answers");
     let third = receive(store, queue, 10, NOW).await;
     assert_eq!(bodies(&third), [format!("{group}4"), format!("{group}5")]);
-    assert_eq!(store.next_visible(queue, NOW).await.unwrap(), Some(NOW + 30_000));
+    assert_eq!(
+        store.next_visible(queue, NOW).await.expect("the store answers"),
+        Some(NOW + 30_000)
+    );
 
     // When the visibility of the other group ends, its messages come again, in order.
     let again = receive(store, queue, 10, NOW + 30_000).await;
@@ -361,7 +388,7 @@ async fn fifo_deduplication_answers_the_original(store: &dyn QueueStore) {
     let first = store
         .send_messages(queue, vec![message("one", Some("g"), Some("key"))], NOW)
         .await
-        .unwrap();
+        .expect("the store answers");
     let mut duplicate = message("two", Some("g"), Some("key"));
     duplicate.message_id = "another-id".to_owned();
     let results = store
@@ -371,7 +398,7 @@ async fn fifo_deduplication_answers_the_original(store: &dyn QueueStore) {
             NOW + 1_000,
         )
         .await
-        .unwrap();
+        .expect("the store answers");
     assert!(results[0].duplicate);
     assert_eq!(results[0].message_id, first[0].message_id);
     assert_eq!(results[0].sequence_number, first[0].sequence_number);
@@ -380,7 +407,10 @@ async fn fifo_deduplication_answers_the_original(store: &dyn QueueStore) {
     // After the window the same key is a new message.
     let mut late = duplicate;
     late.deduplication_until_millis = NOW + 10 * MINUTE;
-    let results = store.send_messages(queue, vec![late], NOW + 5 * MINUTE).await.unwrap();
+    let results = store
+        .send_messages(queue, vec![late], NOW + 5 * MINUTE)
+        .await
+        .expect("the store answers");
     assert!(!results[0].duplicate);
     assert_eq!(results[0].message_id, "another-id");
 }
@@ -443,7 +473,7 @@ async fn retention_and_purge_drop_messages(store: &dyn QueueStore) {
     let mut old = message("old", Some("g"), Some("k1"));
     old.expires_millis = NOW + MINUTE;
     send(store, queue, vec![old, message("young", Some("g"), Some("k2"))]).await;
-    assert_eq!(store.expire(NOW + MINUTE).await.unwrap(), 1);
+    assert_eq!(store.expire(NOW + MINUTE).await.expect("the store answers"), 1);
     assert_eq!(bodies(&receive(store, queue, 10, NOW + MINUTE).await), ["young"]);
     // A shorter retention applies to messages already sent.
     let update = QueueUpdate {
@@ -452,9 +482,12 @@ async fn retention_and_purge_drop_messages(store: &dyn QueueStore) {
         retention_millis: Some(MINUTE),
         now_millis: NOW,
     };
-    store.update_queue(update).await.unwrap();
-    assert_eq!(store.expire(NOW + MINUTE).await.unwrap(), 1);
-    assert_eq!(store.queue_counts(queue, NOW).await.unwrap(), QueueCounts::default());
+    store.update_queue(update).await.expect("the store answers");
+    assert_eq!(store.expire(NOW + MINUTE).await.expect("the store answers"), 1);
+    assert_eq!(
+        store.queue_counts(queue, NOW).await.expect("the store answers"),
+        QueueCounts::default()
+    );
 
     let standard = create(store, "purged", false).await;
     send(
@@ -463,7 +496,10 @@ async fn retention_and_purge_drop_messages(store: &dyn QueueStore) {
         vec![message("p1", None, None), message("p2", None, None)],
     )
     .await;
-    store.purge_queue(standard).await.unwrap();
+    store.purge_queue(standard).await.expect("the store answers");
     assert!(receive(store, standard, 10, NOW).await.is_empty());
-    assert!(store.queue("purged").await.unwrap().is_some(), "a purged queue stays");
+    assert!(
+        store.queue("purged").await.expect("the store answers").is_some(),
+        "a purged queue stays"
+    );
 }

@@ -1,0 +1,199 @@
+//! Sluice's queues: SQS semantics on a [`QueueStore`]. Standard queues (at-least-once, any
+//! order) and FIFO queues (in order per message group, never while an earlier message of the
+//! group is in flight, deduplicated within five minutes), visibility timeouts, delays,
+//! retention, redrive to dead-letter queues, and long polling woken by sends.
+//!
+//! [`Queues`] speaks SQS's terms (queue names, attributes by AWS name, receipt handles) and
+//! answers SQS's error codes ([`Code`]); the wire protocol lives in the API crate. The clock is
+//! passed in, so tests can move time.
+#![cfg_attr(not(test), forbid(clippy::unwrap_used))]
+
+pub mod attributes;
+mod batch;
+pub mod error;
+mod manage;
+pub mod messages;
+mod receipts;
+mod receive;
+mod send;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sluice_store::queues::{QueueRecord, QueueStore};
+use tokio::sync::Notify;
+
+pub use attributes::{Config, RedrivePolicy};
+pub use batch::{BatchEntry, BatchFailure, BatchOutcome};
+pub use error::{Code, Error, Result};
+pub use manage::{ListedQueues, QueueDescription};
+pub use messages::{MessageAttributeValue, MessageAttributes, md5_of_attributes, md5_of_body};
+pub use receipts::ChangeVisibility;
+pub use receive::{Message, ReceiveMessage};
+pub use send::{SendMessage, Sent};
+
+/// Where the queues say they are: the region and account of their ARNs and URLs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The region (`us-east-1` by default).
+    pub region: String,
+    /// The account (`123456789012` by default).
+    pub account: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+        }
+    }
+}
+
+/// The clock, in milliseconds since the epoch.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_tuple("Clock").field(&self.now()).finish()
+    }
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|since| since.as_millis() as i64)
+                .unwrap_or_default()
+        }))
+    }
+
+    /// A clock that reads `now()`.
+    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    /// Now, in milliseconds since the epoch.
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+/// The queues service. Cheap to clone: clones share everything.
+#[derive(Clone)]
+pub struct Queues {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Queues {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Queues")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Arc<dyn QueueStore>,
+    options: Options,
+    clock: Clock,
+    /// One wake-up per queue (by store id) for long polls, notified by whatever may make a
+    /// message receivable: a send, a visibility change, a FIFO delete.
+    wakers: Mutex<HashMap<i64, Arc<Notify>>>,
+    /// When each queue was last purged (one purge per 60 seconds).
+    purges: Mutex<HashMap<i64, i64>>,
+}
+
+impl Queues {
+    /// The queues on `store`.
+    pub fn new(store: Arc<dyn QueueStore>, options: Options, clock: Clock) -> Queues {
+        Queues {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                clock,
+                wakers: Mutex::new(HashMap::new()),
+                purges: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// A queue's ARN.
+    pub fn arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:sqs:{}:{}:{name}",
+            self.inner.options.region, self.inner.options.account
+        )
+    }
+
+    /// Drops messages past their retention and deduplication ids past their window, now and then
+    /// every `period`, until the process ends.
+    pub fn spawn_expiry(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let queues = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match queues.inner.store.expire(queues.now()).await {
+                    Ok(0) => {}
+                    Ok(dropped) => tracing::debug!(dropped, "messages past their retention dropped"),
+                    Err(error) => tracing::warn!("cannot drop expired messages: {error}"),
+                }
+                tokio::time::sleep(period).await;
+            }
+        })
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    fn store(&self) -> &dyn QueueStore {
+        self.inner.store.as_ref()
+    }
+
+    /// The queue of that name, or `QueueDoesNotExist`.
+    async fn queue(&self, name: &str) -> Result<QueueRecord> {
+        self.store().queue(name).await?.ok_or_else(Error::no_queue)
+    }
+
+    fn waker(&self, queue_id: i64) -> Arc<Notify> {
+        let mut wakers = self
+            .inner
+            .wakers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        wakers.entry(queue_id).or_default().clone()
+    }
+
+    /// Wakes the long polls of a queue.
+    fn wake(&self, queue_id: i64) {
+        let wakers = self
+            .inner
+            .wakers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(waker) = wakers.get(&queue_id) {
+            waker.notify_waiters();
+        }
+    }
+}
+
+/// A store error in SQS's terms: a queue gone meanwhile is `QueueDoesNotExist`.
+pub(crate) fn from_store(error: sluice_store::Error) -> Error {
+    match error {
+        sluice_store::Error::NotFound { what: "queue", .. } => Error::no_queue(),
+        other => Error::Store(other),
+    }
+}
