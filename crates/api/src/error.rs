@@ -129,6 +129,68 @@ error_codes! {
     IdempotentParameterMismatchException => 400,
     /// The service failed (DynamoDB's name for `InternalFailure`).
     InternalServerError => 500,
+    // SQS (each also has a legacy query code: see `ErrorCode::query_code`).
+    /// The queue does not exist.
+    QueueDoesNotExist => 400,
+    /// A queue of that name exists with other attributes.
+    QueueNameExists => 400,
+    /// A parameter's value is not valid.
+    InvalidParameterValue => 400,
+    /// A required parameter is missing.
+    MissingParameter => 400,
+    /// An attribute name is unknown.
+    InvalidAttributeName => 400,
+    /// An attribute value is not valid.
+    InvalidAttributeValue => 400,
+    /// A message has characters SQS does not allow.
+    InvalidMessageContents => 400,
+    /// A receipt handle is not valid.
+    ReceiptHandleIsInvalid => 400,
+    /// The message is not in flight.
+    MessageNotInflight => 400,
+    /// Two batch entries share an id.
+    BatchEntryIdsNotDistinct => 400,
+    /// A batch has more than ten entries.
+    TooManyEntriesInBatchRequest => 400,
+    /// A batch has no entries.
+    EmptyBatchRequest => 400,
+    /// A batch entry id is not valid.
+    InvalidBatchEntryId => 400,
+    /// A batch is too long.
+    BatchRequestTooLong => 400,
+    /// The queue was purged in the last 60 seconds.
+    PurgeQueueInProgress => 403,
+    /// The operation is not supported.
+    UnsupportedOperation => 400,
+    /// A limit would be exceeded.
+    OverLimit => 403,
+}
+
+impl ErrorCode {
+    /// The legacy code of the query protocol that SQS sends beside the JSON code, in the
+    /// `x-amzn-query-error: <code>;Sender` header; botocore reports it as the error's code.
+    pub fn query_code(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorCode::QueueDoesNotExist => "AWS.SimpleQueueService.NonExistentQueue",
+            ErrorCode::QueueNameExists => "QueueAlreadyExists",
+            ErrorCode::MessageNotInflight => "AWS.SimpleQueueService.MessageNotInflight",
+            ErrorCode::BatchEntryIdsNotDistinct => "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            ErrorCode::TooManyEntriesInBatchRequest => "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            ErrorCode::EmptyBatchRequest => "AWS.SimpleQueueService.EmptyBatchRequest",
+            ErrorCode::InvalidBatchEntryId => "AWS.SimpleQueueService.InvalidBatchEntryId",
+            ErrorCode::BatchRequestTooLong => "AWS.SimpleQueueService.BatchRequestTooLong",
+            ErrorCode::PurgeQueueInProgress => "AWS.SimpleQueueService.PurgeQueueInProgress",
+            ErrorCode::UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
+            ErrorCode::InvalidParameterValue => "InvalidParameterValue",
+            ErrorCode::MissingParameter => "MissingParameter",
+            ErrorCode::InvalidAttributeName => "InvalidAttributeName",
+            ErrorCode::InvalidAttributeValue => "InvalidAttributeValue",
+            ErrorCode::InvalidMessageContents => "InvalidMessageContents",
+            ErrorCode::ReceiptHandleIsInvalid => "ReceiptHandleIsInvalid",
+            ErrorCode::OverLimit => "OverLimit",
+            _ => return None,
+        })
+    }
 }
 
 /// An error as AWS answers it: a code (which fixes the HTTP status) and a message.
@@ -176,12 +238,18 @@ impl IntoResponse for ApiError {
         if self.code.status().is_server_error() {
             tracing::error!(code = self.code.as_str(), message = %self.message, "request failed");
         }
-        (
+        let mut response = (
             self.code.status(),
             [(axum::http::header::CONTENT_TYPE, JSON_1_0)],
             self.body(),
         )
-            .into_response()
+            .into_response();
+        if let Some(query_code) = self.code.query_code()
+            && let Ok(value) = axum::http::HeaderValue::from_str(&format!("{query_code};Sender"))
+        {
+            response.headers_mut().insert("x-amzn-query-error", value);
+        }
+        response
     }
 }
 

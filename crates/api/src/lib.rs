@@ -1,5 +1,5 @@
 //! Sluice's AWS-facing layer: SigV4 verification, the AWS JSON 1.0 protocol, AWS error codes, and
-//! the Step Functions API, served by an axum [`router()`] over a [`service::StepFunctions`].
+//! the Step Functions and SQS APIs, served by an axum [`router()`] over a [`service::StepFunctions`].
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 pub mod admin;
@@ -13,6 +13,7 @@ pub mod router;
 pub mod s3;
 pub mod service;
 pub mod sigv4;
+pub mod sqs;
 pub mod stepfunctions;
 mod test_state;
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::protocol::split_target;
 use crate::service::StepFunctions;
 use crate::sigv4::{self, Credentials, Parts, Scope};
+use crate::sqs;
 use crate::stepfunctions;
 
 #[cfg(test)]
@@ -45,6 +46,8 @@ pub struct Options {
     pub tables: Option<sluice_tables::Tables>,
     /// The buckets served by the S3 REST API; S3 requests answer `NotImplemented` when none.
     pub buckets: Option<Arc<crate::s3::Service>>,
+    /// SQS (`AmazonSQS.*`); unknown operations when absent.
+    pub queues: Option<sluice_queues::Queues>,
 }
 
 impl std::fmt::Debug for Options {
@@ -111,6 +114,8 @@ enum Protocol {
     Events,
     /// `DynamoDB_20120810.*`.
     DynamoDb,
+    /// `AmazonSQS.*`.
+    Sqs,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -148,6 +153,12 @@ const TARGETS: &[Target] = &[
         prefix: crate::events::TARGET_PREFIX,
         signing_name: crate::events::SIGNING_NAME,
         protocol: Protocol::Events,
+        body_limit: BODY_LIMIT,
+    },
+    Target {
+        prefix: sqs::TARGET_PREFIX,
+        signing_name: sqs::SIGNING_NAME,
+        protocol: Protocol::Sqs,
         body_limit: BODY_LIMIT,
     },
 ];
@@ -230,6 +241,17 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
         },
         Protocol::DynamoDb => match &options.tables {
             Some(tables) => dynamodb::dispatch(tables, operation, &body).await,
+            None => Err(unknown()),
+        },
+        Protocol::Sqs => match &options.queues {
+            Some(queues) => {
+                let host = parts
+                    .headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or("localhost");
+                sqs::dispatch(queues, host, operation, &body).await
+            }
             None => Err(unknown()),
         },
     }

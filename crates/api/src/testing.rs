@@ -48,6 +48,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         metrics: None,
         tables: None,
         buckets: None,
+        queues: None,
     }
 }
 

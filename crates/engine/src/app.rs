@@ -18,14 +18,18 @@
 //! definition = "rotate-batch.asl.json"
 //! type = "STANDARD"                                  # or EXPRESS
 //!
+//! [queues."statuses.fifo"]                           # SQS attributes by AWS name; `.fifo` makes a FIFO queue
+//! ContentBasedDeduplication = true
+//! VisibilityTimeout = 60
+//!
 //! [tables.test-state]                                # DynamoDB semantics, on the same store
 //! partition_key = { name = "id", type = "S" }
 //! sort_key = { name = "at", type = "N" }             # optional
 //! ttl_attribute = "expires"                          # optional
 //! ```
 //!
-//! Functions an embedding binary registers in process need no entry. Tables are created by
-//! whoever serves them (`sluice serve`), which checks them before the rest is deployed.
+//! Functions an embedding binary registers in process need no entry. Tables and queues are
+//! created by whoever serves them (`sluice serve`), which checks them before the rest is deployed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -57,6 +61,9 @@ pub struct Manifest {
     /// `[tables.NAME]`.
     #[serde(default)]
     pub tables: BTreeMap<String, TableEntry>,
+    /// `[queues.NAME]`: each queue's attributes, by AWS name.
+    #[serde(default)]
+    pub queues: BTreeMap<String, BTreeMap<String, AttributeValue>>,
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.
@@ -82,6 +89,30 @@ pub struct KeyEntry {
     /// `S`, `N` or `B`.
     #[serde(rename = "type")]
     pub scalar_type: String,
+}
+
+/// A queue attribute's value in the manifest: TOML text, a number or a boolean, all meaning
+/// the text SQS takes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AttributeValue {
+    /// `"60"`.
+    Text(String),
+    /// `60`.
+    Integer(i64),
+    /// `true`.
+    Boolean(bool),
+}
+
+impl AttributeValue {
+    /// The value as SQS text.
+    pub fn to_text(&self) -> String {
+        match self {
+            AttributeValue::Text(text) => text.clone(),
+            AttributeValue::Integer(number) => number.to_string(),
+            AttributeValue::Boolean(flag) => flag.to_string(),
+        }
+    }
 }
 
 /// `[app]`.

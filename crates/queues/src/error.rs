@@ -1,6 +1,5 @@
-//! The errors of the queues, with SQS's codes: the code of the JSON protocol (the `__type`) and
-//! the legacy code of the query protocol that SQS still sends in `x-amzn-query-error`, which is
-//! what botocore reports as the error code.
+//! The errors of the queues, with SQS's codes (those of the JSON protocol's `__type`; the API's
+//! error table adds the legacy query codes SQS sends beside them).
 
 /// An SQS error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,23 +62,6 @@ impl Code {
             Code::PurgeQueueInProgress => "PurgeQueueInProgress",
             Code::UnsupportedOperation => "UnsupportedOperation",
             Code::OverLimit => "OverLimit",
-        }
-    }
-
-    /// The legacy code of the query protocol, as botocore reports it.
-    pub fn query_code(self) -> &'static str {
-        match self {
-            Code::QueueDoesNotExist => "AWS.SimpleQueueService.NonExistentQueue",
-            Code::QueueNameExists => "QueueAlreadyExists",
-            Code::MessageNotInflight => "AWS.SimpleQueueService.MessageNotInflight",
-            Code::BatchEntryIdsNotDistinct => "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
-            Code::TooManyEntriesInBatchRequest => "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-            Code::EmptyBatchRequest => "AWS.SimpleQueueService.EmptyBatchRequest",
-            Code::InvalidBatchEntryId => "AWS.SimpleQueueService.InvalidBatchEntryId",
-            Code::BatchRequestTooLong => "AWS.SimpleQueueService.BatchRequestTooLong",
-            Code::PurgeQueueInProgress => "AWS.SimpleQueueService.PurgeQueueInProgress",
-            Code::UnsupportedOperation => "AWS.SimpleQueueService.UnsupportedOperation",
-            other => other.as_str(),
         }
     }
 }

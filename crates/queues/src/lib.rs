@@ -10,6 +10,7 @@
 
 pub mod attributes;
 mod batch;
+mod deploy;
 pub mod error;
 mod manage;
 pub mod messages;
@@ -29,6 +30,7 @@ use tokio::sync::Notify;
 
 pub use attributes::{Config, RedrivePolicy};
 pub use batch::{BatchEntry, BatchFailure, BatchOutcome};
+pub use deploy::DeclaredQueue;
 pub use error::{Code, Error, Result};
 pub use manage::{ListedQueues, QueueDescription};
 pub use messages::{MessageAttributeValue, MessageAttributes, md5_of_attributes, md5_of_body};

@@ -302,7 +302,7 @@ impl Queues {
 
 /// Queue names: 1–80 letters, digits, `-` and `_`; a FIFO queue's name ends with `.fifo`
 /// (counted in the 80).
-fn check_name(name: &str, fifo: bool) -> Result<()> {
+pub(crate) fn check_name(name: &str, fifo: bool) -> Result<()> {
     let base = if fifo { name.strip_suffix(".fifo") } else { Some(name) };
     let valid = base.is_some_and(|base| {
         !base.is_empty()

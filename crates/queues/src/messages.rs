@@ -20,6 +20,7 @@ use crate::error::{Code, Error, Result};
 #[serde(rename_all = "PascalCase")]
 pub struct MessageAttributeValue {
     /// `String`, `Number` or `Binary`, optionally with a `.custom` suffix.
+    #[serde(default)]
     pub data_type: String,
     /// The value of a `String` or `Number` attribute.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -106,6 +106,17 @@ impl Client {
         Ok(items)
     }
 
+    /// `AmazonSQS.<operation>`.
+    pub async fn sqs(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::sqs::TARGET_PREFIX,
+            sluice_api::sqs::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
     /// `SluiceAdmin.<operation>`.
     pub async fn admin(&self, operation: &str, request: &Value) -> Result<Value> {
         self.call(

@@ -65,7 +65,11 @@ async fn protocol_errors() {
     assert_eq!((status, code.as_str()), (400, "SerializationException"));
     let (status, code, _) = refusal(&app, request("AWSStepFunctions.Frobnicate", b"{}".to_vec(), Some(GOOD))).await;
     assert_eq!((status, code.as_str()), (400, "UnknownOperationException"));
-    let (status, code, _) = refusal(&app, request("AmazonSQS.SendMessage", b"{}".to_vec(), Some(GOOD))).await;
+    let (status, code, _) = refusal(
+        &app,
+        request("NoSuchService_20991231.Frobnicate", b"{}".to_vec(), Some(GOOD)),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (400, "UnknownOperationException"));
     let huge = vec![b' '; BODY_LIMIT + 1];
     let (status, code, _) = refusal(&app, request("AWSStepFunctions.ListStateMachines", huge, Some(GOOD))).await;

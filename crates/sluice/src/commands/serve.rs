@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use sluice_api::admin::{DeployAppRequest, DeployAppResponse, DeployedStateMachine};
 use sluice_api::{Admin, ApiError, Clock, Credentials, EngineService, ErrorCode, Options as ApiOptions};
 use sluice_engine::{Engine, Functions, Options};
+use sluice_queues::{Clock as QueueClock, DeclaredQueue, Options as QueueOptions, Queues};
 use sluice_store_sqlite::SqliteStore;
 
 /// The development key pair accepted on loopback when no keys are configured.
@@ -74,6 +75,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
     let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
+    let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
     let engine = Engine::new(store.clone(), functions, Options::default());
     let bus = sluice_bus::Bus::open(
         store,
@@ -88,6 +90,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         engine: engine.clone(),
         bus: bus.clone(),
         tables: tables.clone(),
+        queues: queues.clone(),
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -102,6 +105,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         .start(targets.clone(), std::time::Duration::from_secs(60))
         .await
         .context("cannot start delivering object notifications")?;
+    queues.spawn_expiry(std::time::Duration::from_secs(10));
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine)),
         admin: Some(Arc::new(deployer)),
@@ -112,6 +116,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
         tables: Some(tables),
         buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
+        queues: Some(queues),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -129,6 +134,8 @@ struct Deployer {
     bus: sluice_bus::Bus,
     /// Where the apps' `[tables.NAME]` go.
     tables: sluice_tables::Tables,
+    /// The queues an app declares go here.
+    queues: Queues,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -159,7 +166,7 @@ impl Deployer {
             .canonicalize()
             .with_context(|| format!("cannot find the app folder {}", folder.display()))?;
         let _one_at_a_time = self.lock.lock().await;
-        // The bus's part and the tables are checked before anything changes, so a deployment
+        // The bus's part, the tables and the queues are checked before anything changes, so a deployment
         // stays all-or-nothing.
         let manifest = sluice_engine::app::Manifest::read(&folder)?;
         let plan = self.bus.plan_app(&manifest).await?;
@@ -174,6 +181,18 @@ impl Deployer {
                 .await
                 .map_err(|error| anyhow::anyhow!("tables.{}: {}", table.name, error.message))?;
         }
+        let declared: Vec<DeclaredQueue> = manifest
+            .queues
+            .iter()
+            .map(|(name, attributes)| DeclaredQueue {
+                name: name.clone(),
+                attributes: attributes
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.to_text()))
+                    .collect(),
+            })
+            .collect();
+        self.queues.check_declared(&declared).await?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -185,6 +204,10 @@ impl Deployer {
                 .await
                 .map_err(|error| anyhow::anyhow!("tables.{}: {}", table.name, error.message))?;
             tracing::info!(table = %table.name, created, "table deployed");
+        }
+        let queues = self.queues.deploy_declared(&declared).await?;
+        if !queues.is_empty() {
+            tracing::info!(app = %deployed.app, ?queues, "queues deployed");
         }
         let rules = self.bus.apply_app(plan).await?;
         tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
