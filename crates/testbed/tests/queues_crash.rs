@@ -197,9 +197,18 @@ fn acknowledged_messages_survive_kill_9() {
         consumers.push(runtime.spawn(consume(endpoint.clone(), record.clone(), url, done.clone())));
     }
 
+    // Each kill waits for a share of the sends to be acknowledged, plus a random moment, so the
+    // kills land while sends are in flight however fast or loaded the machine is.
+    let total = GROUPS * PER_GROUP + STANDARD;
     let mut acknowledged_at_kills = Vec::new();
     for kill in 0..KILLS {
-        std::thread::sleep(Duration::from_millis(random.random_range(400..1500)));
+        let share = total * (kill + 1) / (KILLS + 2);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while record.lock().unwrap().acknowledged.len() < share {
+            assert!(Instant::now() < deadline, "sends stalled before kill {}", kill + 1);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(random.random_range(0..50)));
         acknowledged_at_kills.push(record.lock().unwrap().acknowledged.len());
         server.kill();
         std::thread::sleep(Duration::from_millis(random.random_range(0..300)));
@@ -208,7 +217,6 @@ fn acknowledged_messages_survive_kill_9() {
         eprintln!("kill {} of {KILLS} done", kill + 1);
     }
     runtime.block_on(senders).unwrap();
-    let total = GROUPS * PER_GROUP + STANDARD;
     eprintln!("sends acknowledged before each kill: {acknowledged_at_kills:?} of {total}");
     assert!(
         acknowledged_at_kills.iter().filter(|count| **count < total).count() >= KILLS - 1,
