@@ -264,6 +264,7 @@ impl Bus {
             }),
         };
         target.check()?;
+        target.check_sqs_parameters()?;
         if Destination::of(&arn) == Destination::Other
             && !self.inner.sink.as_ref().is_some_and(|sink| sink.accepts(&arn))
         {

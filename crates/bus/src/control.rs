@@ -282,6 +282,9 @@ impl Bus {
         let Some(mut entry) = self.read_catalog().rule(&bus, rule).cloned() else {
             return Err(rule_not_found(&bus, rule));
         };
+        for target in &targets {
+            target.check_sqs_parameters().map_err(Error::validation)?;
+        }
         let mut failures = Vec::new();
         let mut accepted: BTreeMap<String, Target> = BTreeMap::new();
         for target in targets {

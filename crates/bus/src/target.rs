@@ -151,6 +151,26 @@ impl Target {
         Ok(())
     }
 
+    /// A FIFO queue target (`arn:aws:sqs:…:NAME.fifo`) needs `SqsParameters.MessageGroupId`;
+    /// EventBridge refuses the whole `PutTargets` request without it.
+    pub fn check_sqs_parameters(&self) -> Result<(), String> {
+        let fifo_queue = self.arn.starts_with("arn:") && self.arn.contains(":sqs:") && self.arn.ends_with(".fifo");
+        if !fifo_queue {
+            return Ok(());
+        }
+        match &self.sqs_parameters {
+            None => Err(format!(
+                "Parameter(s) SqsParameters must be specified for target: {}.",
+                self.id
+            )),
+            Some(SqsParameters { message_group_id: None }) => Err(format!(
+                "Parameter(s) MessageGroupId must be specified for target: {}.",
+                self.id
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// What this target receives for `event`.
     pub fn payload(&self, event: &Value, context: Context<'_>) -> Value {
         if let Some(input) = &self.input {
@@ -300,6 +320,26 @@ mod tests {
             target(r#"{"Id":"t","Arn":"a","RetryPolicy":{"MaximumEventAgeInSeconds":59}}"#)
                 .unwrap_err()
                 .contains("MaximumEventAgeInSeconds")
+        );
+    }
+
+    #[test]
+    fn fifo_queue_targets_need_a_message_group() {
+        let target = |json: &str| serde_json::from_str::<Target>(json).unwrap().check_sqs_parameters();
+        assert!(target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q"}"#).is_ok());
+        assert_eq!(
+            target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo"}"#).unwrap_err(),
+            "Parameter(s) SqsParameters must be specified for target: q."
+        );
+        assert_eq!(
+            target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo","SqsParameters":{}}"#).unwrap_err(),
+            "Parameter(s) MessageGroupId must be specified for target: q."
+        );
+        assert!(
+            target(
+                r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo","SqsParameters":{"MessageGroupId":"g"}}"#
+            )
+            .is_ok()
         );
     }
 

@@ -26,10 +26,20 @@
 //! partition_key = { name = "id", type = "S" }
 //! sort_key = { name = "at", type = "N" }             # optional
 //! ttl_attribute = "expires"                          # optional
+//!
+//! [event_source_mappings.statuses]                   # a queue feeding a function, as Lambda polls SQS
+//! queue = "statuses.fifo"                            # a queue name or ARN
+//! function = "insert-status"                         # or state_machine = "NAME or ARN" (one execution per batch)
+//! batch_size = 10                                    # 1–10 (FIFO), 1–10000 (standard); default 10
+//! maximum_batching_window_seconds = 0                # 0–300, standard queues only; at least 1 above 10 records
+//! report_batch_item_failures = true                  # the function answers {"batchItemFailures": [...]}
+//! maximum_concurrency = 5                            # batches in flight at once, 2–1000; default 5
+//! enabled = true
 //! ```
 //!
-//! Functions an embedding binary registers in process need no entry. Tables and queues are
-//! created by whoever serves them (`sluice serve`), which checks them before the rest is deployed.
+//! Functions an embedding binary registers in process need no entry. Tables, queues and event
+//! source mappings are created by whoever serves them (`sluice serve`), which checks them before
+//! the rest is deployed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,6 +74,43 @@ pub struct Manifest {
     /// `[queues.NAME]`: each queue's attributes, by AWS name.
     #[serde(default)]
     pub queues: BTreeMap<String, BTreeMap<String, AttributeValue>>,
+    /// `[event_source_mappings.NAME]`: queues feeding functions or state machines.
+    #[serde(default)]
+    pub event_source_mappings: BTreeMap<String, EventSourceMappingEntry>,
+}
+
+/// `[event_source_mappings.NAME]`: a queue polled for a function or a state machine, with
+/// Lambda's parameters (checked by the queues, `sluice-queues`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSourceMappingEntry {
+    /// The queue's name or ARN.
+    pub queue: String,
+    /// The function's name or ARN.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The state machine's name or ARN.
+    #[serde(default)]
+    pub state_machine: Option<String>,
+    /// Records per batch.
+    #[serde(default)]
+    pub batch_size: Option<i64>,
+    /// How long to gather a batch.
+    #[serde(default)]
+    pub maximum_batching_window_seconds: Option<i64>,
+    /// Whether the function's response reports failed items.
+    #[serde(default)]
+    pub report_batch_item_failures: bool,
+    /// How many batches may be in flight at once.
+    #[serde(default)]
+    pub maximum_concurrency: Option<i64>,
+    /// Whether the mapping polls.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.

@@ -14,6 +14,7 @@
 pub mod client;
 pub mod commands;
 mod input;
+mod mappings;
 mod table;
 mod targets;
 

@@ -39,6 +39,11 @@ impl Server {
         self.folder.join("data")
     }
 
+    /// The file the testbed's `record` function appends to (`SLUICE_TESTBED_RECORD`).
+    pub fn record_file(&self) -> PathBuf {
+        self.folder.join("records.jsonl")
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
@@ -77,6 +82,7 @@ impl Server {
             .arg(self.data())
             .args(["--listen", "127.0.0.1:0"])
             .env("SLUICE_LOG", "info")
+            .env("SLUICE_TESTBED_RECORD", self.record_file())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);

@@ -77,17 +77,25 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
     let engine = Engine::new(store.clone(), functions, Options::default());
+    // Rules and dead-letter configs may name this server's queues.
+    let queue_sink: Arc<dyn sluice_bus::Sink> = Arc::new(crate::targets::QueueSink { queues: queues.clone() });
     let bus = sluice_bus::Bus::open(
         store,
         engine.clone(),
-        None,
+        Some(queue_sink),
         sluice_bus::Options::default(),
         sluice_bus::Clock::system(),
     )
     .await
     .context("cannot open the event bus")?;
+    // Event source mappings poll once the engine runs; deployments apply them.
+    let sources = sluice_queues::sources::Sources::new(
+        queues.clone(),
+        Arc::new(crate::targets::EngineConsumer { engine: engine.clone() }),
+    );
     let deployer = Deployer {
         engine: engine.clone(),
+        sources: sources.clone(),
         bus: bus.clone(),
         tables: tables.clone(),
         queues: queues.clone(),
@@ -98,9 +106,10 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     deployer.redeploy(&args.apps).await?;
     engine.start().await.context("cannot start the engine")?;
     bus.start().await.context("cannot start the event bus")?;
+    sources.start();
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
-    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
     buckets
         .start(targets.clone(), std::time::Duration::from_secs(60))
         .await
@@ -136,6 +145,8 @@ struct Deployer {
     tables: sluice_tables::Tables,
     /// The queues an app declares go here.
     queues: Queues,
+    /// The event source mappings, which an app's `[event_source_mappings.NAME]` replace.
+    sources: sluice_queues::sources::Sources,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -193,6 +204,7 @@ impl Deployer {
             })
             .collect();
         self.queues.check_declared(&declared).await?;
+        let mappings = crate::mappings::plan(&manifest, &self.engine, &self.queues, &self.sources).await?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -210,6 +222,10 @@ impl Deployer {
             tracing::info!(app = %deployed.app, ?queues, "queues deployed");
         }
         let rules = self.bus.apply_app(plan).await?;
+        if !mappings.is_empty() {
+            tracing::info!(app = %deployed.app, mappings = mappings.len(), "event source mappings deployed");
+        }
+        self.sources.apply_app(&deployed.app, mappings);
         tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
         if !remembered.contains(&folder) {
