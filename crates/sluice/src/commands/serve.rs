@@ -78,7 +78,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
     let engine = Engine::new(store.clone(), functions, Options::default());
     let bus = sluice_bus::Bus::open(
-        store,
+        store.clone(),
         engine.clone(),
         None,
         sluice_bus::Options::default(),
@@ -86,6 +86,12 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     )
     .await
     .context("cannot open the event bus")?;
+    // Log groups: the bus's log targets append to them; the Logs API reads them.
+    bus.attach_logs(store.clone());
+    // Archives and replays keep their events in the same store.
+    bus.attach_archives(store)
+        .await
+        .context("cannot load the event archives")?;
     let deployer = Deployer {
         engine: engine.clone(),
         bus: bus.clone(),
