@@ -3,14 +3,17 @@
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 pub mod admin;
+pub mod archives;
 pub mod dynamodb;
 mod engine;
 pub mod error;
 pub mod events;
+pub mod logs;
 pub mod metrics;
 pub mod protocol;
 pub mod router;
 pub mod s3;
+pub mod scheduler;
 pub mod service;
 pub mod sigv4;
 pub mod sqs;

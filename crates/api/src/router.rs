@@ -32,7 +32,8 @@ pub struct Options {
     pub step_functions: Arc<dyn StepFunctions>,
     /// Sluice's own API (`SluiceAdmin.*`); unknown operations when absent.
     pub admin: Option<Arc<dyn Admin>>,
-    /// EventBridge (`AWSEvents.*`); unknown operations when absent.
+    /// EventBridge (`AWSEvents.*`) and EventBridge Scheduler (`/schedules`); unknown operations
+    /// when absent.
     pub events: Option<sluice_bus::Bus>,
     /// The access keys accepted.
     pub credentials: Credentials,
@@ -93,11 +94,12 @@ impl Clock {
 }
 
 /// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`), `GET /metrics`
-/// (Prometheus text, unsigned), and everything else, S3-shaped, to the S3 REST API.
+/// (Prometheus text, unsigned), `/schedules` signed for `scheduler` to EventBridge Scheduler,
+/// and everything else, S3-shaped, to the S3 REST API.
 pub fn router(options: Options) -> Router {
     Router::new()
-        .route("/", post(aws_json).fallback(crate::s3::serve))
-        .fallback(crate::s3::serve)
+        .route("/", post(aws_json).fallback(rest))
+        .fallback(rest)
         .route("/health", get(health))
         .route("/metrics", get(crate::metrics::render))
         .with_state(Arc::new(options))
@@ -116,6 +118,8 @@ enum Protocol {
     DynamoDb,
     /// `AmazonSQS.*`.
     Sqs,
+    /// `Logs_20140328.*` (CloudWatch Logs).
+    Logs,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -161,7 +165,22 @@ const TARGETS: &[Target] = &[
         protocol: Protocol::Sqs,
         body_limit: BODY_LIMIT,
     },
+    Target {
+        prefix: crate::logs::TARGET_PREFIX,
+        signing_name: crate::logs::SIGNING_NAME,
+        protocol: Protocol::Logs,
+        body_limit: BODY_LIMIT,
+    },
 ];
+
+/// Requests that are not AWS JSON: EventBridge Scheduler's REST-JSON (on `/schedules`, signed
+/// for `scheduler`), and everything else as S3.
+async fn rest(state: State<Arc<Options>>, request: Request) -> Response {
+    if crate::scheduler::is_scheduler(&request) {
+        return crate::scheduler::serve(state, request).await;
+    }
+    crate::s3::serve(state, request).await
+}
 
 async fn health() -> &'static str {
     "ok"
@@ -237,6 +256,10 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
         },
         Protocol::Events => match &options.events {
             Some(bus) => crate::events::dispatch(bus, operation, &body).await,
+            None => Err(unknown()),
+        },
+        Protocol::Logs => match options.events.as_ref().and_then(sluice_bus::Bus::logs) {
+            Some(logs) => crate::logs::dispatch(logs, operation, &body).await,
             None => Err(unknown()),
         },
         Protocol::DynamoDb => match &options.tables {

@@ -372,12 +372,16 @@ impl Bus {
     }
 
     /// Whether events can be delivered to `arn`.
-    fn check_destination(&self, arn: &str) -> Result<(), String> {
+    pub(crate) fn check_destination(&self, arn: &str) -> Result<(), String> {
         match crate::target::Destination::of(arn) {
             Destination::StateMachine(_) | Destination::Function(_) | Destination::Bus(_) => Ok(()),
+            Destination::LogGroup(_) if self.logs().is_some() => Ok(()),
+            Destination::LogGroup(_) => Err(format!(
+                "Target Arn '{arn}' is not supported: this server keeps no logs."
+            )),
             Destination::Other if self.inner.sink.as_ref().is_some_and(|sink| sink.accepts(arn)) => Ok(()),
             Destination::Other => Err(format!(
-                "Target Arn '{arn}' is not supported: Sluice delivers to state machines, functions and event buses{}.",
+                "Target Arn '{arn}' is not supported: Sluice delivers to state machines, functions, event buses and log groups{}.",
                 if self.inner.sink.is_some() {
                     ", and to the queues this server runs"
                 } else {

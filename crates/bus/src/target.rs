@@ -223,6 +223,8 @@ pub enum Destination {
     Function(String),
     /// `arn:aws:events:…:event-bus/NAME`: the event, put on that bus.
     Bus(String),
+    /// `arn:aws:logs:…:log-group:NAME[:*]`: the event, appended to that log group.
+    LogGroup(String),
     /// Anything else: a [`Sink`], if one accepts it.
     Other,
 }
@@ -238,6 +240,14 @@ impl Destination {
             ["arn", _, "lambda", _, _, "function", name] if !name.is_empty() => {
                 let name = name.split(':').next().unwrap_or(name);
                 Destination::Function(name.to_owned())
+            }
+            ["arn", _, "logs", _, _, "log-group", name] => {
+                let name = name.strip_suffix(":*").unwrap_or(name);
+                if name.is_empty() {
+                    Destination::Other
+                } else {
+                    Destination::LogGroup(name.to_owned())
+                }
             }
             ["arn", _, "events", _, _, resource] => match resource.strip_prefix("event-bus/") {
                 Some(name) if !name.is_empty() => Destination::Bus(name.to_owned()),
@@ -288,6 +298,14 @@ mod tests {
         assert_eq!(
             Destination::of("arn:aws:events:us-east-1:123456789012:event-bus/orders"),
             Destination::Bus("orders".into())
+        );
+        assert_eq!(
+            Destination::of("arn:aws:logs:us-east-1:123456789012:log-group:/aws/events/orders:*"),
+            Destination::LogGroup("/aws/events/orders".into())
+        );
+        assert_eq!(
+            Destination::of("arn:aws:logs:us-east-1:123456789012:log-group:audit"),
+            Destination::LogGroup("audit".into())
         );
         assert_eq!(
             Destination::of("arn:aws:sqs:us-east-1:123456789012:q"),

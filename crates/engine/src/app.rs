@@ -68,6 +68,9 @@ pub struct Manifest {
     /// `[rules.NAME]`: event bus rules and their targets, read by the event bus (`sluice-bus`).
     #[serde(default)]
     pub rules: BTreeMap<String, toml::Value>,
+    /// `[schedules.NAME]`: EventBridge Scheduler schedules, read by the event bus (`sluice-bus`).
+    #[serde(default)]
+    pub schedules: BTreeMap<String, toml::Value>,
     /// `[tables.NAME]`.
     #[serde(default)]
     pub tables: BTreeMap<String, TableEntry>,

@@ -139,6 +139,17 @@ impl Client {
         .await
     }
 
+    /// `Logs_20140328.<operation>` (CloudWatch Logs).
+    pub async fn logs(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::logs::TARGET_PREFIX,
+            sluice_api::logs::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
     /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a
     /// [`ServerError`].
     async fn call(&self, prefix: &str, service: &str, operation: &str, request: &Value) -> Result<Value> {

@@ -43,6 +43,8 @@ enum Command {
     Deploy(commands::deploy::Args),
     /// Start, inspect and stop executions on a running server.
     Exec(commands::exec::Args),
+    /// Read log groups on a running server (`sluice logs tail GROUP --follow`).
+    Logs(commands::logs::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +62,7 @@ pub fn main(functions: sluice_engine::Functions) -> ExitCode {
         Command::Serve(args) => commands::serve::run(args, functions),
         Command::Deploy(args) => commands::deploy::run(args),
         Command::Exec(args) => commands::exec::run(args),
+        Command::Logs(args) => commands::logs::run(args),
     };
     match result {
         Ok(code) => code,

@@ -3,11 +3,14 @@
 //! lets run beside the writer.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod archives;
 mod bus;
 mod checkpointer;
+mod logs;
 mod objects;
 mod queues;
 mod reads;
+mod schedules;
 mod schema;
 mod tables;
 mod writer;

@@ -80,7 +80,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     // Rules and dead-letter configs may name this server's queues.
     let queue_sink: Arc<dyn sluice_bus::Sink> = Arc::new(crate::targets::QueueSink { queues: queues.clone() });
     let bus = sluice_bus::Bus::open(
-        store,
+        store.clone(),
         engine.clone(),
         Some(queue_sink),
         sluice_bus::Options::default(),
@@ -93,6 +93,12 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         queues.clone(),
         Arc::new(crate::targets::EngineConsumer { engine: engine.clone() }),
     );
+    // Log groups: the bus's log targets append to them; the Logs API reads them.
+    bus.attach_logs(store.clone());
+    // Archives and replays keep their events in the same store.
+    bus.attach_archives(store)
+        .await
+        .context("cannot load the event archives")?;
     let deployer = Deployer {
         engine: engine.clone(),
         sources: sources.clone(),
