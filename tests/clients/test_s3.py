@@ -360,5 +360,106 @@ class NotificationTest(unittest.TestCase):
         self.assertEqual((record["s3"]["object"]["size"], record["s3"]["object"]["eTag"]), (2, "99914b932bd37a50b983c5e7c90ae93b"))
 
 
+class ManifestTest(unittest.TestCase):
+    """`[buckets.NAME]` in an app's sluice.toml: created on deploy with its notification rules,
+    whose destinations may be declared by the same app; a bad section deploys nothing."""
+
+    MANIFEST = """[app]
+name = "inbox"
+
+[state_machines.sort-mail]
+definition = "sort.asl.json"
+
+[buckets.inbox]
+[[buckets.inbox.notifications]]
+id = "new-mail"
+events = ["s3:ObjectCreated:*"]
+prefix = "mail/"
+state_machine = "sort-mail"
+
+[buckets.archive]
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = tempfile.mkdtemp(prefix="sluice-s3-manifest-")
+        with open(os.path.join(cls.app, "sluice.toml"), "w") as manifest:
+            manifest.write(cls.MANIFEST)
+        with open(os.path.join(cls.app, "sort.asl.json"), "w") as definition:
+            json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
+        cls.server = Server(apps=[cls.app])
+        cls.s3 = cls.server.client()
+        cls.sfn = boto3.client("stepfunctions", endpoint_url=cls.server.endpoint, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.app, ignore_errors=True)
+
+    def deploy(self, folder):
+        env = {**os.environ, **KEYS, "SLUICE_ENDPOINT": self.server.endpoint}
+        return subprocess.run([SLUICE, "deploy", folder], env=env, capture_output=True, text=True)
+
+    def test_declared_buckets_exist_and_notify(self):
+        names = [bucket["Name"] for bucket in self.s3.list_buckets()["Buckets"]]
+        self.assertIn("inbox", names)
+        self.assertIn("archive", names)
+        machine = "arn:aws:states:us-east-1:123456789012:stateMachine:sort-mail"
+        rules = self.s3.get_bucket_notification_configuration(Bucket="inbox")["LambdaFunctionConfigurations"]
+        self.assertEqual([(rule["Id"], rule["LambdaFunctionArn"], rule["Events"]) for rule in rules],
+                         [("new-mail", machine, ["s3:ObjectCreated:*"])])
+        self.s3.put_object(Bucket="inbox", Key="mail/1.eml", Body=b"hello")
+        self.s3.put_object(Bucket="inbox", Key="drafts/2.eml", Body=b"not yet")
+        deadline = time.time() + 20
+        while not self.sfn.list_executions(stateMachineArn=machine)["executions"] and time.time() < deadline:
+            time.sleep(0.1)
+        executions = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+        self.assertEqual(len(executions), 1, executions)
+        event = json.loads(self.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])
+        self.assertEqual(event["Records"][0]["s3"]["object"]["key"], "mail/1.eml")
+        # Deploying again keeps the objects and the rules.
+        deployed = self.deploy(self.app)
+        self.assertEqual(deployed.returncode, 0, deployed.stderr)
+        self.assertEqual(self.s3.get_object(Bucket="inbox", Key="mail/1.eml")["Body"].read(), b"hello")
+
+    def test_a_bad_bucket_section_deploys_nothing_and_names_every_problem(self):
+        folder = tempfile.mkdtemp(prefix="sluice-s3-bad-")
+        try:
+            with open(os.path.join(folder, "sluice.toml"), "w") as manifest:
+                manifest.write("""[app]
+name = "broken"
+
+[state_machines.never]
+definition = "never.asl.json"
+
+[buckets.Bad_Name]
+
+[buckets.fine-bucket]
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectCreated:Put", "s3:ObjectExploded"]
+state_machine = "never"
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectRemoved:*"]
+function = "nobody"
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectRemoved:*"]
+""")
+            with open(os.path.join(folder, "never.asl.json"), "w") as definition:
+                json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
+            refused = self.deploy(folder)
+            self.assertNotEqual(refused.returncode, 0)
+            for problem in ["buckets.Bad_Name", "buckets.fine-bucket.notifications[0].events", "s3:ObjectExploded",
+                            "buckets.fine-bucket.notifications[1].target", "nobody",
+                            "buckets.fine-bucket.notifications[2] names no destination"]:
+                self.assertIn(problem, refused.stderr)
+            names = [bucket["Name"] for bucket in self.s3.list_buckets()["Buckets"]]
+            self.assertNotIn("fine-bucket", names)
+            machines = [machine["name"] for machine in self.sfn.list_state_machines()["stateMachines"]]
+            self.assertNotIn("never", machines)
+        finally:
+            shutil.rmtree(folder)
+
+
 if __name__ == "__main__":
     unittest.main()

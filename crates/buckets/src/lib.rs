@@ -9,10 +9,12 @@
 //! orphan blob, which [`Buckets::sweep_orphans`] removes.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod deploy;
 mod error;
 pub mod listing;
 pub mod names;
 pub mod notify;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -24,14 +26,14 @@ use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use sluice_blob::{Blobs, ByteStream};
 use sluice_store::objects::{
-    BucketDeleted, BucketRecord, BucketStore, Condition, NotificationRule, ObjectDelete, ObjectRecord, ObjectWrite,
-    Outcome,
+    BucketDeleted, BucketRecord, BucketStore, Condition, ObjectDelete, ObjectRecord, ObjectWrite, Outcome,
 };
 
+pub use deploy::{DeclaredBucket, check_declared};
 pub use error::{Error, Result};
 pub use listing::{ListQuery, Listing};
 pub use notify::{Target, Targets};
-pub use sluice_store::objects::{Condition as WriteCondition, ObjectRecord as Object};
+pub use sluice_store::objects::{Condition as WriteCondition, NotificationRule, ObjectRecord as Object};
 
 /// How the buckets behave.
 #[derive(Debug, Clone)]

@@ -76,7 +76,9 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
-    let engine = Engine::new(store.clone(), functions, Options::default());
+    let engine_options = Options::default();
+    let (region, account) = (engine_options.region.clone(), engine_options.account.clone());
+    let engine = Engine::new(store.clone(), functions, engine_options);
     let bus = sluice_bus::Bus::open(
         store,
         engine.clone(),
@@ -86,11 +88,16 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     )
     .await
     .context("cannot open the event bus")?;
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
     let deployer = Deployer {
         engine: engine.clone(),
         bus: bus.clone(),
         tables: tables.clone(),
         queues: queues.clone(),
+        buckets: buckets.clone(),
+        targets: targets.clone(),
+        region,
+        account,
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -100,7 +107,6 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     bus.start().await.context("cannot start the event bus")?;
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
-    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
     buckets
         .start(targets.clone(), std::time::Duration::from_secs(60))
         .await
@@ -136,6 +142,13 @@ struct Deployer {
     tables: sluice_tables::Tables,
     /// The queues an app declares go here.
     queues: Queues,
+    /// The buckets an app declares go here.
+    buckets: sluice_buckets::Buckets,
+    /// Where object notifications can go.
+    targets: Arc<dyn sluice_buckets::Targets>,
+    /// The region and account of the ARNs a manifest names by short name.
+    region: String,
+    account: String,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -193,6 +206,7 @@ impl Deployer {
             })
             .collect();
         self.queues.check_declared(&declared).await?;
+        let buckets = self.check_buckets(&manifest)?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -209,6 +223,14 @@ impl Deployer {
         if !queues.is_empty() {
             tracing::info!(app = %deployed.app, ?queues, "queues deployed");
         }
+        let created = self
+            .buckets
+            .deploy_declared(&buckets, chrono::Utc::now())
+            .await
+            .map_err(|error| anyhow::anyhow!("buckets: {error}"))?;
+        if !buckets.is_empty() {
+            tracing::info!(app = %deployed.app, ?created, declared = buckets.len(), "buckets deployed");
+        }
         let rules = self.bus.apply_app(plan).await?;
         tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
@@ -221,6 +243,61 @@ impl Deployer {
                 .with_context(|| format!("cannot write {}", self.record.display()))?;
         }
         Ok(deployed)
+    }
+
+    /// The manifest's `[buckets.NAME]`, checked whole: names, events, filters and destinations
+    /// (those the app itself declares count as existing). Every problem is reported at once.
+    fn check_buckets(&self, manifest: &sluice_engine::app::Manifest) -> Result<Vec<sluice_buckets::DeclaredBucket>> {
+        let (region, account) = (&self.region, &self.account);
+        let mut problems = Vec::new();
+        let mut declared = Vec::new();
+        for (name, entry) in &manifest.buckets {
+            let mut notifications = Vec::new();
+            for (index, rule) in entry.notifications.iter().enumerate() {
+                let target = match rule.target_arn(region, account) {
+                    Ok(arn) => arn,
+                    Err(message) => {
+                        problems.push(format!("buckets.{name}.notifications[{index}] {message}"));
+                        continue;
+                    }
+                };
+                notifications.push(sluice_buckets::NotificationRule {
+                    id: rule.id.clone().unwrap_or_else(|| format!("{name}-{index}")),
+                    target,
+                    events: rule.events.clone(),
+                    prefix: rule.prefix.clone(),
+                    suffix: rule.suffix.clone(),
+                });
+            }
+            declared.push(sluice_buckets::DeclaredBucket {
+                name: name.clone(),
+                notifications,
+            });
+        }
+        let mut in_app: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for name in manifest.functions.keys() {
+            in_app.insert(format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+        }
+        for name in manifest.state_machines.keys() {
+            in_app.insert(self.engine.state_machine_arn(name));
+        }
+        for name in manifest.queues.keys() {
+            in_app.insert(format!("arn:aws:sqs:{region}:{account}:{name}"));
+        }
+        let exists = |arn: &str| {
+            if in_app.contains(arn) && self.targets.handles(arn) {
+                Ok(())
+            } else {
+                self.targets.check(arn)
+            }
+        };
+        if let Err(found) = sluice_buckets::check_declared(&declared, &exists) {
+            problems.extend(found);
+        }
+        if !problems.is_empty() {
+            bail!("{}", problems.join("; "));
+        }
+        Ok(declared)
     }
 
     /// The app folders deployed so far.
