@@ -73,6 +73,8 @@ CREATE TABLE task_tokens (
     crate::objects::MIGRATION,
     // 5: queues (SQS semantics): queues, messages, FIFO groups, deduplication ids.
     crate::queues::MIGRATION,
+    // 6: multipart uploads of objects and their parts.
+    crate::objects::MULTIPART_MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

@@ -52,6 +52,9 @@ pub(crate) async fn bucket_level(
             _ => Err(not_allowed()),
         };
     }
+    if request.param("uploads").is_some() && *method == Method::GET {
+        return super::multipart::list_uploads(service, request, bucket).await;
+    }
     for unsupported in [
         "uploads",
         "versioning",

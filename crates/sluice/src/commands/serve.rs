@@ -41,6 +41,74 @@ pub struct Args {
         requires = "access_key"
     )]
     pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+}
+
+/// Where the bytes of objects go: the data directory's blob folder, or a bucket of
+/// S3-compatible storage.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlobArgs {
+    /// Keep object bytes in this bucket of S3-compatible storage (which must exist) instead of
+    /// the data directory's blob folder.
+    #[arg(long, env = "SLUICE_S3_BUCKET", requires = "s3_endpoint")]
+    pub s3_bucket: Option<String>,
+    /// The URL of that S3-compatible service: `http://127.0.0.1:9000`,
+    /// `https://s3.eu-west-1.amazonaws.com`.
+    #[arg(long, env = "SLUICE_S3_ENDPOINT", requires = "s3_bucket")]
+    pub s3_endpoint: Option<String>,
+    /// The region to sign its requests for.
+    #[arg(long, env = "SLUICE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The access key to sign its requests with.
+    #[arg(long, env = "SLUICE_S3_ACCESS_KEY_ID", requires = "s3_bucket")]
+    pub s3_access_key: Option<String>,
+    /// The secret of that access key.
+    #[arg(
+        long,
+        env = "SLUICE_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "s3_access_key"
+    )]
+    pub s3_secret_key: Option<String>,
+    /// How old a blob no object names must be before the sweep deletes it as an orphan (left by
+    /// a write that crashed before its commit).
+    #[arg(long, default_value_t = 3600)]
+    pub blob_orphan_grace_seconds: u64,
+    /// How long a replaced or deleted object's bytes are kept for reads that began before.
+    #[arg(long, default_value_t = 60)]
+    pub blob_garbage_delay_seconds: u64,
+    /// How often replaced and orphaned blobs are swept.
+    #[arg(long, default_value_t = 60)]
+    pub blob_sweep_seconds: u64,
+}
+
+impl BlobArgs {
+    /// The blob storage these arguments name.
+    fn open(&self, data: &std::path::Path) -> Result<sluice_blob::Blobs> {
+        let Some(bucket) = &self.s3_bucket else {
+            return sluice_blob::Blobs::local(&data.join("blobs"))
+                .with_context(|| format!("cannot open the blob folder in {}", data.display()));
+        };
+        self.open_s3(bucket)
+    }
+
+    #[cfg(feature = "s3")]
+    fn open_s3(&self, bucket: &str) -> Result<sluice_blob::Blobs> {
+        let options = sluice_blob::S3Options {
+            endpoint: self.s3_endpoint.clone().unwrap_or_default(),
+            bucket: bucket.to_owned(),
+            region: self.s3_region.clone(),
+            access_key: self.s3_access_key.clone().unwrap_or_default(),
+            secret_key: self.s3_secret_key.clone().unwrap_or_default(),
+        };
+        sluice_blob::Blobs::s3(&options).with_context(|| format!("cannot open the S3 bucket {bucket}"))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    fn open_s3(&self, _bucket: &str) -> Result<sluice_blob::Blobs> {
+        bail!("this sluice was built without the s3 feature, so --s3-bucket cannot be used")
+    }
 }
 
 /// Serves until the process is stopped.
@@ -71,9 +139,14 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         SqliteStore::open(&args.data.join("sluice.db"))
             .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
     );
-    let blobs = sluice_blob::Blobs::local(&args.data.join("blobs"))
-        .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
-    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
+    let blobs = args.blobs.open(&args.data)?;
+    tracing::info!(?blobs, "object bytes");
+    let bucket_options = sluice_buckets::Options {
+        orphan_grace: std::time::Duration::from_secs(args.blobs.blob_orphan_grace_seconds),
+        garbage_delay: std::time::Duration::from_secs(args.blobs.blob_garbage_delay_seconds),
+        ..sluice_buckets::Options::default()
+    };
+    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, bucket_options);
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
     let engine_options = Options::default();
@@ -108,7 +181,10 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
     buckets
-        .start(targets.clone(), std::time::Duration::from_secs(60))
+        .start(
+            targets.clone(),
+            std::time::Duration::from_secs(args.blobs.blob_sweep_seconds.max(1)),
+        )
         .await
         .context("cannot start delivering object notifications")?;
     queues.spawn_expiry(std::time::Duration::from_secs(10));
