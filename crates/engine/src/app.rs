@@ -35,11 +35,20 @@
 //! report_batch_item_failures = true                  # the function answers {"batchItemFailures": [...]}
 //! maximum_concurrency = 5                            # batches in flight at once, 2–1000; default 5
 //! enabled = true
+//!
+//! [buckets.uploads]                                  # S3 semantics; created if missing
+//! [[buckets.uploads.notifications]]                  # where its object events go (optional)
+//! id = "promote-json"                                # optional; unique within the bucket
+//! events = ["s3:ObjectCreated:*"]                    # S3's event names
+//! prefix = "in/"                                     # optional key filters
+//! suffix = ".json"
+//! state_machine = "promote"                          # one of: state_machine, function, queue (names
+//!                                                    # in this region and account) or target (an ARN)
 //! ```
 //!
-//! Functions an embedding binary registers in process need no entry. Tables, queues and event
-//! source mappings are created by whoever serves them (`sluice serve`), which checks them before
-//! the rest is deployed.
+//! Functions an embedding binary registers in process need no entry. Tables, queues, buckets and
+//! event source mappings are created by whoever serves them (`sluice serve`), which checks them
+//! before the rest is deployed. A bucket's declared notifications replace the rules it had.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +89,9 @@ pub struct Manifest {
     /// `[event_source_mappings.NAME]`: queues feeding functions or state machines.
     #[serde(default)]
     pub event_source_mappings: BTreeMap<String, EventSourceMappingEntry>,
+    /// `[buckets.NAME]`.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, BucketEntry>,
 }
 
 /// `[event_source_mappings.NAME]`: a queue polled for a function or a state machine, with
@@ -114,6 +126,73 @@ pub struct EventSourceMappingEntry {
 
 fn enabled_by_default() -> bool {
     true
+}
+
+
+/// `[buckets.NAME]`: a bucket and where its object events go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketEntry {
+    /// `[[buckets.NAME.notifications]]`.
+    #[serde(default)]
+    pub notifications: Vec<NotificationEntry>,
+}
+
+/// `[[buckets.NAME.notifications]]`: events of these names on keys with this prefix and suffix
+/// go to one destination, named by exactly one of `target` (an ARN), `function`,
+/// `state_machine` or `queue` (names).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationEntry {
+    /// The rule's id (S3's `Id`); `NAME-N` (its position) when not given.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// S3's event names: `s3:ObjectCreated:*`, `s3:ObjectRemoved:Delete`, ….
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The key prefix the rule wants.
+    #[serde(default)]
+    pub prefix: String,
+    /// The key suffix the rule wants.
+    #[serde(default)]
+    pub suffix: String,
+    /// The destination's ARN.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// A function's name.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// A state machine's name.
+    #[serde(default)]
+    pub state_machine: Option<String>,
+    /// A queue's name.
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+impl NotificationEntry {
+    /// The destination's ARN, with names taken as this region's and account's; a message when
+    /// the entry names no destination or more than one.
+    pub fn target_arn(&self, region: &str, account: &str) -> Result<String, String> {
+        let mut named = Vec::new();
+        if let Some(arn) = &self.target {
+            named.push(arn.clone());
+        }
+        if let Some(name) = &self.function {
+            named.push(format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+        }
+        if let Some(name) = &self.state_machine {
+            named.push(format!("arn:aws:states:{region}:{account}:stateMachine:{name}"));
+        }
+        if let Some(name) = &self.queue {
+            named.push(format!("arn:aws:sqs:{region}:{account}:{name}"));
+        }
+        match named.len() {
+            1 => Ok(named.remove(0)),
+            0 => Err("names no destination: give one of target, function, state_machine or queue".into()),
+            _ => Err("names more than one destination: give one of target, function, state_machine or queue".into()),
+        }
+    }
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.

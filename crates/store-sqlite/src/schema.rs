@@ -79,6 +79,8 @@ CREATE TABLE task_tokens (
     crate::logs::MIGRATION,
     // 8: EventBridge archives (with their events) and replays.
     crate::archives::MIGRATION,
+    // 9: multipart uploads of objects and their parts.
+    crate::objects::MULTIPART_MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

@@ -13,6 +13,7 @@ pub struct Server {
     binary: PathBuf,
     folder: PathBuf,
     apps: Vec<PathBuf>,
+    args: Vec<String>,
     child: Option<Child>,
     address: String,
     starts: usize,
@@ -22,10 +23,16 @@ impl Server {
     /// Starts `binary serve` with its data in `folder/data`, its log in `folder/server-N.log`,
     /// and the app folders deployed.
     pub fn start(binary: &Path, folder: &Path, apps: &[PathBuf]) -> Server {
+        Server::start_with(binary, folder, apps, &[])
+    }
+
+    /// [`Server::start`] with more arguments for `serve` (on every start).
+    pub fn start_with(binary: &Path, folder: &Path, apps: &[PathBuf], args: &[&str]) -> Server {
         let mut server = Server {
             binary: binary.to_owned(),
             folder: folder.to_owned(),
             apps: apps.to_vec(),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             child: None,
             address: String::new(),
             starts: 0,
@@ -89,6 +96,7 @@ impl Server {
         for app in &self.apps {
             command.arg("--app").arg(app);
         }
+        command.args(&self.args);
         self.child = Some(command.spawn().expect("start the server"));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -41,6 +41,74 @@ pub struct Args {
         requires = "access_key"
     )]
     pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+}
+
+/// Where the bytes of objects go: the data directory's blob folder, or a bucket of
+/// S3-compatible storage.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlobArgs {
+    /// Keep object bytes in this bucket of S3-compatible storage (which must exist) instead of
+    /// the data directory's blob folder.
+    #[arg(long, env = "SLUICE_S3_BUCKET", requires = "s3_endpoint")]
+    pub s3_bucket: Option<String>,
+    /// The URL of that S3-compatible service: `http://127.0.0.1:9000`,
+    /// `https://s3.eu-west-1.amazonaws.com`.
+    #[arg(long, env = "SLUICE_S3_ENDPOINT", requires = "s3_bucket")]
+    pub s3_endpoint: Option<String>,
+    /// The region to sign its requests for.
+    #[arg(long, env = "SLUICE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The access key to sign its requests with.
+    #[arg(long, env = "SLUICE_S3_ACCESS_KEY_ID", requires = "s3_bucket")]
+    pub s3_access_key: Option<String>,
+    /// The secret of that access key.
+    #[arg(
+        long,
+        env = "SLUICE_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "s3_access_key"
+    )]
+    pub s3_secret_key: Option<String>,
+    /// How old a blob no object names must be before the sweep deletes it as an orphan (left by
+    /// a write that crashed before its commit).
+    #[arg(long, default_value_t = 3600)]
+    pub blob_orphan_grace_seconds: u64,
+    /// How long a replaced or deleted object's bytes are kept for reads that began before.
+    #[arg(long, default_value_t = 60)]
+    pub blob_garbage_delay_seconds: u64,
+    /// How often replaced and orphaned blobs are swept.
+    #[arg(long, default_value_t = 60)]
+    pub blob_sweep_seconds: u64,
+}
+
+impl BlobArgs {
+    /// The blob storage these arguments name.
+    fn open(&self, data: &std::path::Path) -> Result<sluice_blob::Blobs> {
+        let Some(bucket) = &self.s3_bucket else {
+            return sluice_blob::Blobs::local(&data.join("blobs"))
+                .with_context(|| format!("cannot open the blob folder in {}", data.display()));
+        };
+        self.open_s3(bucket)
+    }
+
+    #[cfg(feature = "s3")]
+    fn open_s3(&self, bucket: &str) -> Result<sluice_blob::Blobs> {
+        let options = sluice_blob::S3Options {
+            endpoint: self.s3_endpoint.clone().unwrap_or_default(),
+            bucket: bucket.to_owned(),
+            region: self.s3_region.clone(),
+            access_key: self.s3_access_key.clone().unwrap_or_default(),
+            secret_key: self.s3_secret_key.clone().unwrap_or_default(),
+        };
+        sluice_blob::Blobs::s3(&options).with_context(|| format!("cannot open the S3 bucket {bucket}"))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    fn open_s3(&self, _bucket: &str) -> Result<sluice_blob::Blobs> {
+        bail!("this sluice was built without the s3 feature, so --s3-bucket cannot be used")
+    }
 }
 
 /// Serves until the process is stopped.
@@ -71,12 +139,19 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         SqliteStore::open(&args.data.join("sluice.db"))
             .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
     );
-    let blobs = sluice_blob::Blobs::local(&args.data.join("blobs"))
-        .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
-    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
+    let blobs = args.blobs.open(&args.data)?;
+    tracing::info!(?blobs, "object bytes");
+    let bucket_options = sluice_buckets::Options {
+        orphan_grace: std::time::Duration::from_secs(args.blobs.blob_orphan_grace_seconds),
+        garbage_delay: std::time::Duration::from_secs(args.blobs.blob_garbage_delay_seconds),
+        ..sluice_buckets::Options::default()
+    };
+    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, bucket_options);
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
-    let engine = Engine::new(store.clone(), functions, Options::default());
+    let engine_options = Options::default();
+    let (region, account) = (engine_options.region.clone(), engine_options.account.clone());
+    let engine = Engine::new(store.clone(), functions, engine_options);
     // Rules and dead-letter configs may name this server's queues.
     let queue_sink: Arc<dyn sluice_bus::Sink> = Arc::new(crate::targets::QueueSink { queues: queues.clone() });
     let bus = sluice_bus::Bus::open(
@@ -99,12 +174,17 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     bus.attach_archives(store)
         .await
         .context("cannot load the event archives")?;
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
     let deployer = Deployer {
         engine: engine.clone(),
         sources: sources.clone(),
         bus: bus.clone(),
         tables: tables.clone(),
         queues: queues.clone(),
+        buckets: buckets.clone(),
+        targets: targets.clone(),
+        region,
+        account,
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -115,9 +195,11 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     sources.start();
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
-    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
     buckets
-        .start(targets.clone(), std::time::Duration::from_secs(60))
+        .start(
+            targets.clone(),
+            std::time::Duration::from_secs(args.blobs.blob_sweep_seconds.max(1)),
+        )
         .await
         .context("cannot start delivering object notifications")?;
     queues.spawn_expiry(std::time::Duration::from_secs(10));
@@ -153,6 +235,13 @@ struct Deployer {
     queues: Queues,
     /// The event source mappings, which an app's `[event_source_mappings.NAME]` replace.
     sources: sluice_queues::sources::Sources,
+    /// The buckets an app declares go here.
+    buckets: sluice_buckets::Buckets,
+    /// Where object notifications can go.
+    targets: Arc<dyn sluice_buckets::Targets>,
+    /// The region and account of the ARNs a manifest names by short name.
+    region: String,
+    account: String,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -211,6 +300,7 @@ impl Deployer {
             .collect();
         self.queues.check_declared(&declared).await?;
         let mappings = crate::mappings::plan(&manifest, &self.engine, &self.queues, &self.sources).await?;
+        let buckets = self.check_buckets(&manifest)?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -226,6 +316,14 @@ impl Deployer {
         let queues = self.queues.deploy_declared(&declared).await?;
         if !queues.is_empty() {
             tracing::info!(app = %deployed.app, ?queues, "queues deployed");
+        }
+        let created = self
+            .buckets
+            .deploy_declared(&buckets, chrono::Utc::now())
+            .await
+            .map_err(|error| anyhow::anyhow!("buckets: {error}"))?;
+        if !buckets.is_empty() {
+            tracing::info!(app = %deployed.app, ?created, declared = buckets.len(), "buckets deployed");
         }
         let rules = self.bus.apply_app(plan).await?;
         if !mappings.is_empty() {
@@ -243,6 +341,61 @@ impl Deployer {
                 .with_context(|| format!("cannot write {}", self.record.display()))?;
         }
         Ok(deployed)
+    }
+
+    /// The manifest's `[buckets.NAME]`, checked whole: names, events, filters and destinations
+    /// (those the app itself declares count as existing). Every problem is reported at once.
+    fn check_buckets(&self, manifest: &sluice_engine::app::Manifest) -> Result<Vec<sluice_buckets::DeclaredBucket>> {
+        let (region, account) = (&self.region, &self.account);
+        let mut problems = Vec::new();
+        let mut declared = Vec::new();
+        for (name, entry) in &manifest.buckets {
+            let mut notifications = Vec::new();
+            for (index, rule) in entry.notifications.iter().enumerate() {
+                let target = match rule.target_arn(region, account) {
+                    Ok(arn) => arn,
+                    Err(message) => {
+                        problems.push(format!("buckets.{name}.notifications[{index}] {message}"));
+                        continue;
+                    }
+                };
+                notifications.push(sluice_buckets::NotificationRule {
+                    id: rule.id.clone().unwrap_or_else(|| format!("{name}-{index}")),
+                    target,
+                    events: rule.events.clone(),
+                    prefix: rule.prefix.clone(),
+                    suffix: rule.suffix.clone(),
+                });
+            }
+            declared.push(sluice_buckets::DeclaredBucket {
+                name: name.clone(),
+                notifications,
+            });
+        }
+        let mut in_app: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for name in manifest.functions.keys() {
+            in_app.insert(format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+        }
+        for name in manifest.state_machines.keys() {
+            in_app.insert(self.engine.state_machine_arn(name));
+        }
+        for name in manifest.queues.keys() {
+            in_app.insert(format!("arn:aws:sqs:{region}:{account}:{name}"));
+        }
+        let exists = |arn: &str| {
+            if in_app.contains(arn) && self.targets.handles(arn) {
+                Ok(())
+            } else {
+                self.targets.check(arn)
+            }
+        };
+        if let Err(found) = sluice_buckets::check_declared(&declared, &exists) {
+            problems.extend(found);
+        }
+        if !problems.is_empty() {
+            bail!("{}", problems.join("; "));
+        }
+        Ok(declared)
     }
 
     /// The app folders deployed so far.
