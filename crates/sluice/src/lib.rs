@@ -14,6 +14,7 @@
 pub mod client;
 pub mod commands;
 mod input;
+pub mod integrations;
 mod table;
 mod targets;
 
