@@ -62,7 +62,8 @@ async fn dynamodb_answers_with_aws_shapes_and_error_names() {
     )
     .await
     .expect("created");
-    let put = json!({"TableName": "things", "Item": {"pk": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(pk)"});
+    let put =
+        json!({"TableName": "things", "Item": {"pk": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(pk)"});
     let first = call(&optimized, "arn:aws:states:::dynamodb:putItem", put.clone())
         .await
         .expect("put");
@@ -91,9 +92,13 @@ async fn dynamodb_answers_with_aws_shapes_and_error_names() {
     .await
     .unwrap_err();
     assert_eq!(invalid.error, "DynamoDB.AmazonDynamoDBException");
-    let query = call(&optimized, "arn:aws:states:::dynamodb:query", json!({"TableName": "things"}))
-        .await
-        .unwrap_err();
+    let query = call(
+        &optimized,
+        "arn:aws:states:::dynamodb:query",
+        json!({"TableName": "things"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         query.error, "States.Runtime",
         "the optimized integration has four actions"
@@ -113,11 +118,14 @@ async fn dynamodb_answers_with_aws_shapes_and_error_names() {
 async fn s3_answers_with_aws_shapes_and_error_names() {
     let fixture = fixture().await;
     let s3 = s3::S3::sdk(fixture.buckets.clone());
-    call(&s3, "arn:aws:states:::aws-sdk:s3:createBucket", json!({"Bucket": "bucket"}))
-        .await
-        .expect("created");
-    let put =
-        json!({"Bucket": "bucket", "Key": "k", "Body": {"hello": "world"}, "IfNoneMatch": "*", "Metadata": {"Who": "me"}});
+    call(
+        &s3,
+        "arn:aws:states:::aws-sdk:s3:createBucket",
+        json!({"Bucket": "bucket"}),
+    )
+    .await
+    .expect("created");
+    let put = json!({"Bucket": "bucket", "Key": "k", "Body": {"hello": "world"}, "IfNoneMatch": "*", "Metadata": {"Who": "me"}});
     let etag = call(&s3, "arn:aws:states:::aws-sdk:s3:putObject", put.clone())
         .await
         .expect("put")["ETag"]
@@ -133,9 +141,13 @@ async fn s3_answers_with_aws_shapes_and_error_names() {
             .unwrap_or_default()
             .contains("PreconditionFailed")
     );
-    let got = call(&s3, "arn:aws:states:::s3:getObject", json!({"Bucket": "bucket", "Key": "k"}))
-        .await
-        .expect("got");
+    let got = call(
+        &s3,
+        "arn:aws:states:::s3:getObject",
+        json!({"Bucket": "bucket", "Key": "k"}),
+    )
+    .await
+    .expect("got");
     assert_eq!(got["Body"], r#"{"hello":"world"}"#);
     assert_eq!(got["ETag"], etag);
     assert_eq!(got["Metadata"], json!({"who": "me"}));
@@ -163,9 +175,13 @@ async fn s3_answers_with_aws_shapes_and_error_names() {
     .await
     .unwrap_err();
     assert_eq!(no_bucket.error, "S3.NoSuchBucketException");
-    let no_key = call(&s3, "arn:aws:states:::aws-sdk:s3:getObject", json!({"Bucket": "bucket"}))
-        .await
-        .unwrap_err();
+    let no_key = call(
+        &s3,
+        "arn:aws:states:::aws-sdk:s3:getObject",
+        json!({"Bucket": "bucket"}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(no_key.error, "S3.SdkClientException");
     assert!(no_key.cause.as_deref().unwrap_or_default().contains("'Key'"));
     call(
