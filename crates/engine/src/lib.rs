@@ -13,6 +13,7 @@ mod dispatch;
 mod error;
 mod events;
 pub mod functions;
+pub mod integrations;
 mod live;
 mod machines;
 pub mod metrics;
@@ -28,6 +29,7 @@ use tokio::sync::Notify;
 
 pub use error::{Error, Result, check_name};
 pub use functions::{Function, FunctionError, Functions};
+pub use integrations::{Call as IntegrationCall, Integration, Pattern as IntegrationPattern};
 pub use sluice_store::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, MachineType, StateMachineRecord,
 };
@@ -78,6 +80,8 @@ struct Inner {
     live: live::LiveExecutions,
     /// Wakes the timer loop when work may be due sooner than it thought.
     wake: Notify,
+    /// Task resources served by other parts of Sluice, by service (`s3`, `dynamodb`, …).
+    integrations: std::sync::RwLock<HashMap<String, Arc<dyn Integration>>>,
     /// Callers waiting for executions to end.
     waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<ExecutionRecord>>>>,
 }
@@ -94,6 +98,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 live: live::LiveExecutions::default(),
                 wake: Notify::new(),
+                integrations: std::sync::RwLock::new(HashMap::new()),
                 waiters: Mutex::new(HashMap::new()),
             }),
         }

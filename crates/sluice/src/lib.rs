@@ -15,6 +15,7 @@ pub mod client;
 pub mod commands;
 mod input;
 mod mappings;
+pub mod integrations;
 mod table;
 mod targets;
 

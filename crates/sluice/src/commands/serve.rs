@@ -175,6 +175,19 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         .await
         .context("cannot load the event archives")?;
     let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
+    let leases = sluice_leases::Leases::open(tables.clone(), sluice_leases::Options::default())
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the leases: {error}"))?;
+    crate::integrations::register(
+        &engine,
+        crate::integrations::Services {
+            tables: tables.clone(),
+            buckets: buckets.clone(),
+            queues: queues.clone(),
+            bus: bus.clone(),
+            leases,
+        },
+    );
     let deployer = Deployer {
         engine: engine.clone(),
         sources: sources.clone(),
