@@ -17,6 +17,7 @@ mod live;
 mod machines;
 pub mod metrics;
 mod resources;
+pub mod routes;
 mod snapshot;
 mod txn;
 
@@ -28,6 +29,7 @@ use tokio::sync::Notify;
 
 pub use error::{Error, Result, check_name};
 pub use functions::{Function, FunctionError, Functions};
+pub use routes::{Route, RouteKey, Routes};
 pub use sluice_store::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, MachineType, StateMachineRecord,
 };
@@ -71,6 +73,8 @@ impl std::fmt::Debug for Engine {
 struct Inner {
     store: Arc<dyn Store>,
     functions: Functions,
+    /// The HTTP routes the apps declare.
+    routes: Routes,
     options: Options,
     /// Parsed definitions by (state machine ARN, revision).
     machines: Mutex<HashMap<(String, u64), Arc<sluice_asl::StateMachine>>>,
@@ -90,6 +94,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 functions,
+                routes: Routes::default(),
                 options,
                 machines: Mutex::new(HashMap::new()),
                 live: live::LiveExecutions::default(),
@@ -102,6 +107,11 @@ impl Engine {
     /// The functions this engine calls.
     pub fn functions(&self) -> &Functions {
         &self.inner.functions
+    }
+
+    /// The HTTP routes (function URLs) the deployed apps declare.
+    pub fn routes(&self) -> &Routes {
+        &self.inner.routes
     }
 
     /// The store this engine runs on.
