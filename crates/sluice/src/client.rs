@@ -139,6 +139,53 @@ impl Client {
         .await
     }
 
+    /// S3's `GetObject` on a path-style URL, signed for `s3`: the object's bytes, or `None`
+    /// when there is no such key. Keys are plain (letters, digits, `/`, `-`, `_`, `.`).
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = format!("{}/{bucket}/{key}", self.url.path().trim_end_matches('/'));
+        let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_str(&self.host)?);
+        headers.insert("x-amz-content-sha256", HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+        headers.insert("x-amz-date", HeaderValue::from_str(&amz_date)?);
+        let parts = Parts {
+            method: "GET",
+            path: &path,
+            query: "",
+            headers: &headers,
+            body: &[],
+        };
+        let authorization = authorization_header(
+            &parts,
+            &self.args.access_key,
+            &self.args.secret_key,
+            &self.args.region,
+            "s3",
+            &amz_date,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        headers.insert("authorization", HeaderValue::from_str(&authorization)?);
+        let mut url = self.url.clone();
+        url.set_path(&path);
+        let response = self
+            .http
+            .get(url)
+            .headers(headers)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.args.endpoint))?;
+        let status = response.status();
+        let bytes = response.bytes().await.context("the server's answer was cut off")?;
+        match status.as_u16() {
+            200 => Ok(Some(bytes.to_vec())),
+            404 => Ok(None),
+            _ => Err(anyhow!(
+                "GET /{bucket}/{key} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )),
+        }
+    }
+
     /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a
     /// [`ServerError`].
     async fn call(&self, prefix: &str, service: &str, operation: &str, request: &Value) -> Result<Value> {

@@ -13,6 +13,8 @@ pub struct Server {
     binary: PathBuf,
     folder: PathBuf,
     apps: Vec<PathBuf>,
+    /// Further arguments of `serve` (an embedding binary's own flags).
+    args: Vec<String>,
     child: Option<Child>,
     address: String,
     starts: usize,
@@ -22,10 +24,17 @@ impl Server {
     /// Starts `binary serve` with its data in `folder/data`, its log in `folder/server-N.log`,
     /// and the app folders deployed.
     pub fn start(binary: &Path, folder: &Path, apps: &[PathBuf]) -> Server {
+        Server::start_with(binary, folder, apps, &[])
+    }
+
+    /// Starts `binary serve` as [`Server::start`] does, with further arguments after the
+    /// common ones (an embedding binary's own flags, such as `publikes serve --secret`).
+    pub fn start_with(binary: &Path, folder: &Path, apps: &[PathBuf], args: &[&str]) -> Server {
         let mut server = Server {
             binary: binary.to_owned(),
             folder: folder.to_owned(),
             apps: apps.to_vec(),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             child: None,
             address: String::new(),
             starts: 0,
@@ -83,6 +92,7 @@ impl Server {
         for app in &self.apps {
             command.arg("--app").arg(app);
         }
+        command.args(&self.args);
         self.child = Some(command.spawn().expect("start the server"));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
