@@ -1,5 +1,5 @@
 //! The HTTP front: `POST /` for the AWS JSON protocols, dispatched by the `X-Amz-Target` prefix
-//! after SigV4 verification, and `GET /health`.
+//! after SigV4 verification, `GET /health`, the apps' routes (function URLs), and S3.
 
 use std::sync::Arc;
 
@@ -49,6 +49,8 @@ pub struct Options {
     pub buckets: Option<Arc<crate::s3::Service>>,
     /// SQS (`AmazonSQS.*`); unknown operations when absent.
     pub queues: Option<sluice_queues::Queues>,
+    /// The apps' HTTP routes (function URLs), served before S3; none when absent.
+    pub function_urls: Option<Arc<dyn crate::FunctionUrls>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -94,12 +96,12 @@ impl Clock {
 }
 
 /// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`), `GET /metrics`
-/// (Prometheus text, unsigned), `/schedules` signed for `scheduler` to EventBridge Scheduler,
-/// and everything else, S3-shaped, to the S3 REST API.
+/// (Prometheus text, unsigned), the apps' declared routes (function URLs), `/schedules` signed for
+/// `scheduler` to EventBridge Scheduler, and everything else, S3-shaped, to the S3 REST API.
 pub fn router(options: Options) -> Router {
     Router::new()
         .route("/", post(aws_json).fallback(rest))
-        .fallback(rest)
+        .fallback(crate::function_urls::serve)
         .route("/health", get(health))
         .route("/metrics", get(crate::metrics::render))
         .with_state(Arc::new(options))
@@ -175,7 +177,7 @@ const TARGETS: &[Target] = &[
 
 /// Requests that are not AWS JSON: EventBridge Scheduler's REST-JSON (on `/schedules`, signed
 /// for `scheduler`), and everything else as S3.
-async fn rest(state: State<Arc<Options>>, request: Request) -> Response {
+pub(crate) async fn rest(state: State<Arc<Options>>, request: Request) -> Response {
     if crate::scheduler::is_scheduler(&request) {
         return crate::scheduler::serve(state, request).await;
     }

@@ -22,6 +22,9 @@
 //! ContentBasedDeduplication = true
 //! VisibilityTimeout = 60
 //!
+//! [routes."POST /publikes/likes"]                  # an HTTP route on the server's port (a function URL)
+//! function = "like"                                  # a function of the manifest or registered in process
+//!
 //! [tables.test-state]                                # DynamoDB semantics, on the same store
 //! partition_key = { name = "id", type = "S" }
 //! sort_key = { name = "at", type = "N" }             # optional
@@ -46,6 +49,10 @@
 //!                                                    # in this region and account) or target (an ARN)
 //! ```
 //!
+//! A route is `METHOD /path` (an exact path; `ANY` matches every method) and takes precedence over
+//! the S3 API's path-style URLs; the function gets Lambda's function-URL event (payload format
+//! 2.0) and answers as a function URL's function does.
+//!
 //! Functions an embedding binary registers in process need no entry. Tables, queues, buckets and
 //! event source mappings are created by whoever serves them (`sluice serve`), which checks them
 //! before the rest is deployed. A bucket's declared notifications replace the rules it had.
@@ -57,6 +64,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::functions::{CommandFunction, Function, HttpFunction};
+use crate::routes::RouteKey;
 use crate::{Engine, Error, MachineType};
 
 /// A parsed `sluice.toml`.
@@ -92,6 +100,9 @@ pub struct Manifest {
     /// `[buckets.NAME]`.
     #[serde(default)]
     pub buckets: BTreeMap<String, BucketEntry>,
+    /// `[routes."METHOD /path"]`: HTTP routes, each answered by a function.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteEntry>,
 }
 
 /// `[event_source_mappings.NAME]`: a queue polled for a function or a state machine, with
@@ -193,6 +204,15 @@ impl NotificationEntry {
             _ => Err("names more than one destination: give one of target, function, state_machine or queue".into()),
         }
     }
+}
+
+
+/// `[routes."METHOD /path"]`: the function that answers a route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteEntry {
+    /// The function's name: one of the manifest's or one registered in process.
+    pub function: String,
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.
@@ -329,6 +349,8 @@ pub struct Deployed {
     pub state_machines: Vec<(String, String, u64)>,
     /// Command functions registered.
     pub functions: Vec<String>,
+    /// Routes declared: (route key, function).
+    pub routes: Vec<(String, String)>,
 }
 
 impl Manifest {
@@ -366,6 +388,21 @@ impl Engine {
                 ))
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        let mut routes = Vec::new();
+        for (text, entry) in &manifest.routes {
+            let problem = |message: String| AppError::Manifest {
+                path: manifest_path.clone(),
+                message,
+            };
+            let key = RouteKey::parse(text).map_err(|message| problem(format!("routes.{message}")))?;
+            if !manifest.functions.contains_key(&entry.function) && self.functions().get(&entry.function).is_none() {
+                return Err(problem(format!(
+                    "routes.\"{text}\".function names {:?}, which is neither in [functions] nor registered in process",
+                    entry.function
+                )));
+            }
+            routes.push((key, entry.function.clone()));
+        }
         let mut machines = Vec::new();
         for (name, entry) in &manifest.state_machines {
             let path = folder.join(&entry.definition);
@@ -425,6 +462,10 @@ impl Engine {
             deployed
                 .state_machines
                 .push((name.clone(), record.arn, record.revision));
+        }
+        for (key, function) in routes {
+            deployed.routes.push((key.to_string(), function.clone()));
+            self.routes().register(key, function);
         }
         Ok(deployed)
     }

@@ -18,6 +18,7 @@ mod live;
 mod machines;
 pub mod metrics;
 mod resources;
+pub mod routes;
 mod snapshot;
 mod txn;
 
@@ -30,6 +31,7 @@ use tokio::sync::Notify;
 pub use error::{Error, Result, check_name};
 pub use functions::{Function, FunctionError, Functions};
 pub use integrations::{Call as IntegrationCall, Integration, Pattern as IntegrationPattern};
+pub use routes::{Route, RouteKey, Routes};
 pub use sluice_store::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, MachineType, StateMachineRecord,
 };
@@ -73,6 +75,8 @@ impl std::fmt::Debug for Engine {
 struct Inner {
     store: Arc<dyn Store>,
     functions: Functions,
+    /// The HTTP routes the apps declare.
+    routes: Routes,
     options: Options,
     /// Parsed definitions by (state machine ARN, revision).
     machines: Mutex<HashMap<(String, u64), Arc<sluice_asl::StateMachine>>>,
@@ -94,6 +98,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 functions,
+                routes: Routes::default(),
                 options,
                 machines: Mutex::new(HashMap::new()),
                 live: live::LiveExecutions::default(),
@@ -107,6 +112,11 @@ impl Engine {
     /// The functions this engine calls.
     pub fn functions(&self) -> &Functions {
         &self.inner.functions
+    }
+
+    /// The HTTP routes (function URLs) the deployed apps declare.
+    pub fn routes(&self) -> &Routes {
+        &self.inner.routes
     }
 
     /// The store this engine runs on.

@@ -238,6 +238,21 @@ impl Client {
         Ok(S3Answer { status, headers, body })
     }
 
+    /// S3's `GetObject` on a path-style URL, signed for `s3`: the object's bytes, or `None`
+    /// when there is no such key. Keys are plain (letters, digits, `/`, `-`, `_`, `.`).
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = format!("{}/{bucket}/{key}", self.url.path().trim_end_matches('/'));
+        let answer = self.s3("GET", &path, "", &[], Vec::new()).await?;
+        match answer.status {
+            200 => Ok(Some(answer.body)),
+            404 => Ok(None),
+            status => Err(anyhow!(
+                "GET /{bucket}/{key} answered {status}: {}",
+                String::from_utf8_lossy(&answer.body)
+            )),
+        }
+    }
+
     /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a
     /// [`ServerError`].
     async fn call(&self, prefix: &str, service: &str, operation: &str, request: &Value) -> Result<Value> {

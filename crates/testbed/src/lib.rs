@@ -13,6 +13,7 @@ pub struct Server {
     binary: PathBuf,
     folder: PathBuf,
     apps: Vec<PathBuf>,
+    /// Further arguments of `serve` (an embedding binary's own flags).
     args: Vec<String>,
     child: Option<Child>,
     address: String,
@@ -26,7 +27,8 @@ impl Server {
         Server::start_with(binary, folder, apps, &[])
     }
 
-    /// [`Server::start`] with more arguments for `serve` (on every start).
+    /// Starts `binary serve` as [`Server::start`] does, with further arguments after the
+    /// common ones (an embedding binary's own flags, such as `publikes serve --secret`).
     pub fn start_with(binary: &Path, folder: &Path, apps: &[PathBuf], args: &[&str]) -> Server {
         let mut server = Server {
             binary: binary.to_owned(),

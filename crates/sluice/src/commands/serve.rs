@@ -11,6 +11,8 @@ use sluice_engine::{Engine, Functions, Options};
 use sluice_queues::{Clock as QueueClock, DeclaredQueue, Options as QueueOptions, Queues};
 use sluice_store_sqlite::SqliteStore;
 
+use crate::services::{Services, Setup};
+
 /// The development key pair accepted on loopback when no keys are configured.
 const DEVELOPMENT_KEY: (&str, &str) = ("test", "test");
 
@@ -113,18 +115,24 @@ impl BlobArgs {
 
 /// Serves until the process is stopped.
 pub fn run(args: Args, functions: Functions) -> Result<std::process::ExitCode> {
+    run_with(args, functions, Box::new(|_| Ok(())))
+}
+
+/// Serves until the process is stopped, running `setup` with the server's services once they are
+/// open and before anything is deployed or resumed (see [`crate::Services`]).
+pub fn run_with(args: Args, functions: Functions, setup: Setup) -> Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, functions))?;
+    runtime.block_on(serve(args, functions, setup))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Runs the server on the current runtime.
-pub async fn serve(args: Args, functions: Functions) -> Result<()> {
+pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()> {
     let mut credentials = Credentials::new();
     match (&args.access_key, &args.secret_key) {
         (Some(key), Some(secret)) => credentials.insert(key.clone(), secret.clone()),
@@ -188,6 +196,15 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
             leases,
         },
     );
+    let services = Services {
+        engine: engine.clone(),
+        buckets: buckets.clone(),
+        tables: tables.clone(),
+        queues: queues.clone(),
+        bus: bus.clone(),
+    };
+    // In-process functions that use the services register now, before apps name them.
+    setup(&services).context("cannot set up the in-process functions")?;
     let deployer = Deployer {
         engine: engine.clone(),
         sources: sources.clone(),
@@ -217,7 +234,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         .context("cannot start delivering object notifications")?;
     queues.spawn_expiry(std::time::Duration::from_secs(10));
     let router = sluice_api::router(ApiOptions {
-        step_functions: Arc::new(EngineService::new(engine)),
+        step_functions: Arc::new(EngineService::new(engine.clone())),
         admin: Some(Arc::new(deployer)),
         events: Some(bus),
         credentials,
@@ -227,13 +244,17 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         tables: Some(tables),
         buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
         queues: Some(queues),
+        function_urls: Some(Arc::new(EngineService::new(engine))),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the address listened on")?;
     tracing::info!(%address, data = %args.data.display(), "serving");
-    axum::serve(listener, router).await.context("the server stopped")?;
+    // The peer's address is the function-URL event's sourceIp.
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .context("the server stopped")?;
     Ok(())
 }
 
@@ -343,7 +364,7 @@ impl Deployer {
             tracing::info!(app = %deployed.app, mappings = mappings.len(), "event source mappings deployed");
         }
         self.sources.apply_app(&deployed.app, mappings);
-        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
+        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), routes = deployed.routes.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
         if !remembered.contains(&folder) {
             remembered.push(folder);
