@@ -139,7 +139,6 @@ fn enabled_by_default() -> bool {
     true
 }
 
-
 /// `[buckets.NAME]`: a bucket and where its object events go.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,7 +204,6 @@ impl NotificationEntry {
         }
     }
 }
-
 
 /// `[routes."METHOD /path"]`: the function that answers a route.
 #[derive(Debug, Clone, Deserialize)]

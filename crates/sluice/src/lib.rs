@@ -16,8 +16,8 @@
 pub mod client;
 pub mod commands;
 mod input;
-mod mappings;
 pub mod integrations;
+mod mappings;
 mod services;
 mod table;
 mod targets;
