@@ -10,6 +10,7 @@ mod queues;
 mod reads;
 mod schema;
 mod tables;
+mod topics;
 mod writer;
 mod writes;
 

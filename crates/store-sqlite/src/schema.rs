@@ -73,6 +73,8 @@ CREATE TABLE task_tokens (
     crate::objects::MIGRATION,
     // 5: queues (SQS semantics): queues, messages, FIFO groups, deduplication ids.
     crate::queues::MIGRATION,
+    // 6: topics (SNS semantics): topics, subscriptions, FIFO deduplication ids, the delivery outbox.
+    crate::topics::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

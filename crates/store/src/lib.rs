@@ -12,6 +12,7 @@ pub mod conformance;
 pub mod objects;
 pub mod queues;
 pub mod tables;
+pub mod topics;
 mod types;
 
 pub use bus::BusStore;
