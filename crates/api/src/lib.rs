@@ -13,6 +13,7 @@ pub mod router;
 pub mod s3;
 pub mod service;
 pub mod sigv4;
+pub mod sns;
 pub mod sqs;
 pub mod stepfunctions;
 mod test_state;

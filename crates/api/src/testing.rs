@@ -49,6 +49,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         tables: None,
         buckets: None,
         queues: None,
+        topics: None,
     }
 }
 

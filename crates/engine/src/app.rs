@@ -64,6 +64,9 @@ pub struct Manifest {
     /// `[queues.NAME]`: each queue's attributes, by AWS name.
     #[serde(default)]
     pub queues: BTreeMap<String, BTreeMap<String, AttributeValue>>,
+    /// `[topics.NAME]`: topics and their subscriptions, read by the topics (`sluice-topics`).
+    #[serde(default)]
+    pub topics: BTreeMap<String, toml::Value>,
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.

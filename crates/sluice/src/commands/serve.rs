@@ -77,10 +77,19 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
     let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
     let engine = Engine::new(store.clone(), functions, Options::default());
+    let topics = sluice_topics::Topics::new(
+        store.clone(),
+        queues.clone(),
+        engine.clone(),
+        sluice_topics::Options::default(),
+        sluice_topics::Clock::system(),
+    );
+    // Rules may target topics (`arn:aws:sns:…`); other sinks (queues) go in the second argument.
+    let sink: Arc<dyn sluice_bus::Sink> = Arc::new(sluice_topics::TopicSink::new(topics.clone(), None));
     let bus = sluice_bus::Bus::open(
         store,
         engine.clone(),
-        None,
+        Some(sink),
         sluice_bus::Options::default(),
         sluice_bus::Clock::system(),
     )
@@ -91,6 +100,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         bus: bus.clone(),
         tables: tables.clone(),
         queues: queues.clone(),
+        topics: topics.clone(),
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -98,6 +108,7 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
     deployer.redeploy(&args.apps).await?;
     engine.start().await.context("cannot start the engine")?;
     bus.start().await.context("cannot start the event bus")?;
+    topics.start().await.context("cannot start delivering topic messages")?;
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
     let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
@@ -117,11 +128,14 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         tables: Some(tables),
         buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
         queues: Some(queues),
+        topics: Some(topics.clone()),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the address listened on")?;
+    // SNS's confirmation and unsubscribe links point here.
+    topics.set_endpoint_url(&format!("http://{address}"));
     tracing::info!(%address, data = %args.data.display(), "serving");
     axum::serve(listener, router).await.context("the server stopped")?;
     Ok(())
@@ -136,6 +150,8 @@ struct Deployer {
     tables: sluice_tables::Tables,
     /// The queues an app declares go here.
     queues: Queues,
+    /// The topics an app declares (`[topics.NAME]`) go here.
+    topics: sluice_topics::Topics,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -193,6 +209,8 @@ impl Deployer {
             })
             .collect();
         self.queues.check_declared(&declared).await?;
+        let declared_topics = sluice_topics::deploy::read(&manifest.topics)?;
+        self.topics.check_declared(&declared_topics)?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -208,6 +226,10 @@ impl Deployer {
         let queues = self.queues.deploy_declared(&declared).await?;
         if !queues.is_empty() {
             tracing::info!(app = %deployed.app, ?queues, "queues deployed");
+        }
+        let topics = self.topics.deploy_declared(&declared_topics).await?;
+        if !topics.is_empty() {
+            tracing::info!(app = %deployed.app, ?topics, "topics deployed");
         }
         let rules = self.bus.apply_app(plan).await?;
         tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
