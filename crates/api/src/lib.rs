@@ -17,6 +17,7 @@ pub mod s3;
 pub mod scheduler;
 pub mod service;
 pub mod sigv4;
+pub mod sns;
 pub mod sqs;
 pub mod stepfunctions;
 mod test_state;

@@ -50,6 +50,7 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         buckets: None,
         queues: None,
         function_urls: None,
+        topics: None,
     }
 }
 

@@ -103,6 +103,9 @@ pub struct Manifest {
     /// `[routes."METHOD /path"]`: HTTP routes, each answered by a function.
     #[serde(default)]
     pub routes: BTreeMap<String, RouteEntry>,
+    /// `[topics.NAME]`: topics and their subscriptions, read by the topics (`sluice-topics`).
+    #[serde(default)]
+    pub topics: BTreeMap<String, toml::Value>,
 }
 
 /// `[event_source_mappings.NAME]`: a queue polled for a function or a state machine, with

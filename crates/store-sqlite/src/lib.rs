@@ -13,6 +13,7 @@ mod reads;
 mod schedules;
 mod schema;
 mod tables;
+mod topics;
 mod writer;
 mod writes;
 

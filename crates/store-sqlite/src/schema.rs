@@ -81,6 +81,8 @@ CREATE TABLE task_tokens (
     crate::archives::MIGRATION,
     // 9: multipart uploads of objects and their parts.
     crate::objects::MULTIPART_MIGRATION,
+    // 10: topics (SNS semantics): topics, subscriptions, FIFO deduplication ids, the delivery outbox.
+    crate::topics::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one migration per transaction.

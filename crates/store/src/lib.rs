@@ -16,6 +16,7 @@ pub mod logs_conformance;
 pub mod objects;
 pub mod queues;
 pub mod tables;
+pub mod topics;
 mod types;
 
 pub use archives::ArchiveStore;

@@ -20,6 +20,7 @@ fn app(folder: &std::path::Path) -> Router {
     router(Options {
         queues: Some(queues),
         function_urls: None,
+        topics: None,
         ..options(Arc::new(Fake::default()))
     })
 }

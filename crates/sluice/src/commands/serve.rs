@@ -162,10 +162,19 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
     let engine = Engine::new(store.clone(), functions, engine_options);
     // Rules and dead-letter configs may name this server's queues.
     let queue_sink: Arc<dyn sluice_bus::Sink> = Arc::new(crate::targets::QueueSink { queues: queues.clone() });
+    let topics = sluice_topics::Topics::new(
+        store.clone(),
+        queues.clone(),
+        engine.clone(),
+        sluice_topics::Options::default(),
+        sluice_topics::Clock::system(),
+    );
+    // Rules may target topics (`arn:aws:sns:…`) and this server's queues.
+    let sink: Arc<dyn sluice_bus::Sink> = Arc::new(sluice_topics::TopicSink::new(topics.clone(), Some(queue_sink)));
     let bus = sluice_bus::Bus::open(
         store.clone(),
         engine.clone(),
-        Some(queue_sink),
+        Some(sink),
         sluice_bus::Options::default(),
         sluice_bus::Clock::system(),
     )
@@ -215,6 +224,7 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         targets: targets.clone(),
         region,
         account,
+        topics: topics.clone(),
         record: args.data.join(DEPLOYED_APPS),
         lock: tokio::sync::Mutex::new(()),
     };
@@ -223,6 +233,7 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
     engine.start().await.context("cannot start the engine")?;
     bus.start().await.context("cannot start the event bus")?;
     sources.start();
+    topics.start().await.context("cannot start delivering topic messages")?;
     // Expired items are invisible at once; this reclaims their space.
     tables.spawn_expiry(std::time::Duration::from_secs(1));
     buckets
@@ -245,11 +256,14 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
         queues: Some(queues),
         function_urls: Some(Arc::new(EngineService::new(engine))),
+        topics: Some(topics.clone()),
     });
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the address listened on")?;
+    // SNS's confirmation and unsubscribe links point here.
+    topics.set_endpoint_url(&format!("http://{address}"));
     tracing::info!(%address, data = %args.data.display(), "serving");
     // The peer's address is the function-URL event's sourceIp.
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -276,6 +290,8 @@ struct Deployer {
     /// The region and account of the ARNs a manifest names by short name.
     region: String,
     account: String,
+    /// The topics an app declares (`[topics.NAME]`) go here.
+    topics: sluice_topics::Topics,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -335,6 +351,8 @@ impl Deployer {
         self.queues.check_declared(&declared).await?;
         let mappings = crate::mappings::plan(&manifest, &self.engine, &self.queues, &self.sources).await?;
         let buckets = self.check_buckets(&manifest)?;
+        let declared_topics = sluice_topics::deploy::read(&manifest.topics)?;
+        self.topics.check_declared(&declared_topics)?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -358,6 +376,10 @@ impl Deployer {
             .map_err(|error| anyhow::anyhow!("buckets: {error}"))?;
         if !buckets.is_empty() {
             tracing::info!(app = %deployed.app, ?created, declared = buckets.len(), "buckets deployed");
+        }
+        let topics = self.topics.deploy_declared(&declared_topics).await?;
+        if !topics.is_empty() {
+            tracing::info!(app = %deployed.app, ?topics, "topics deployed");
         }
         let rules = self.bus.apply_app(plan).await?;
         if !mappings.is_empty() {
