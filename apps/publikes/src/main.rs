@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve Sluice (the same flags as `sluice serve`) with the app deployed.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print every stored status id, newest first, one a line.
     Read(ReadArgs),
     /// Serve a fake fxtwitter API on 127.0.0.1 for tests, within bounds.
@@ -60,7 +60,7 @@ struct FakeArgs {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Read(args) => read(args),
         Command::FakeFxtwitter(args) => fake(args),
     };
