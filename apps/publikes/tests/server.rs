@@ -9,7 +9,6 @@ use sluice::client::Client;
 use sluice_testbed::Server;
 
 const SECRET: &str = "s3cret";
-const QUEUE_URL: &str = "http://sluice/123456789012/publikes-likes.fifo";
 
 fn start(folder: &std::path::Path, fxtwitter: &str) -> Server {
     Server::start_with(
@@ -77,6 +76,17 @@ async fn the_route_the_queue_store_status_and_rotation() {
     let server = start(folder.path(), &format!("http://{fxtwitter}"));
     let client = server.client();
 
+    // rotate-batch on an empty list (before any like): it takes and releases the lock and rotates nothing.
+    let ended = run(&client, "rotate-batch", "empty", json!({})).await;
+    assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
+    assert_eq!(
+        object(&client, "data/private/locks/current").await,
+        None,
+        "the lock is released"
+    );
+    let output: Value = serde_json::from_str(ended["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["close"]["closed"], false, "{output}");
+
     // The route: 401 without or with a wrong secret, 400 for a bad body, 202 otherwise.
     let (status, body) = like(&server, None, r#"{"id":"1"}"#).await;
     assert_eq!((status, &body["error"]["code"]), (401, &json!("unauthorized")));
@@ -88,18 +98,21 @@ async fn the_route_the_queue_store_status_and_rotation() {
     }
     let (status, body) = like(&server, Some(SECRET), r#"{"id":"1790000000000000001"}"#).await;
     assert_eq!((status, body), (202, json!({"ok": true, "id": "1790000000000000001"})));
-    let received = client
-        .sqs(
-            "ReceiveMessage",
-            &json!({"QueueUrl": QUEUE_URL, "MaxNumberOfMessages": 10}),
-        )
-        .await
-        .expect("received");
-    let messages = received["Messages"].as_array().expect("one message");
-    assert_eq!(messages.len(), 1);
-    let sent: Value = serde_json::from_str(messages[0]["Body"].as_str().unwrap()).unwrap();
-    assert_eq!(sent["id"], "1790000000000000001");
-    assert!(sent["ts"].as_i64().unwrap() > 1_700_000_000);
+    // The queue feeds insert-status (the manifest's event source mapping), which claims the
+    // status, puts its head page and starts store-status, which completes it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let stored = object(&client, "data/private/statuses/1790000000000000001.json").await;
+        if stored.as_ref().is_some_and(|stored| stored["complete"] == json!(true)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the like was never stored: {stored:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        object(&client, "data/private/inserted/1790000000000000001.json").await.is_some(),
+        "insert-status claimed the status"
+    );
 
     // store-status: upstream errors are retried with back-off; a status that keeps failing is
     // recorded; a gone status is complete with no data.
@@ -129,14 +142,4 @@ async fn the_route_the_queue_store_status_and_rotation() {
         (&json!(true), &Value::Null)
     );
 
-    // rotate-batch on an empty list: it takes and releases the lock and rotates nothing.
-    let ended = run(&client, "rotate-batch", "empty", json!({})).await;
-    assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
-    assert_eq!(
-        object(&client, "data/private/locks/current").await,
-        None,
-        "the lock is released"
-    );
-    let output: Value = serde_json::from_str(ended["output"].as_str().unwrap()).unwrap();
-    assert_eq!(output["close"]["closed"], false, "{output}");
 }
