@@ -106,11 +106,16 @@ async fn the_route_the_queue_store_status_and_rotation() {
         if stored.as_ref().is_some_and(|stored| stored["complete"] == json!(true)) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the like was never stored: {stored:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the like was never stored: {stored:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(
-        object(&client, "data/private/inserted/1790000000000000001.json").await.is_some(),
+        object(&client, "data/private/inserted/1790000000000000001.json")
+            .await
+            .is_some(),
         "insert-status claimed the status"
     );
 
@@ -141,5 +146,4 @@ async fn the_route_the_queue_store_status_and_rotation() {
         (&gone["complete"], &gone["fxtwitter_data"]),
         (&json!(true), &Value::Null)
     );
-
 }
