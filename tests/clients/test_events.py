@@ -195,7 +195,7 @@ class EventsTest(unittest.TestCase):
         self.events.put_rule(Name="guarded", ScheduleExpression="cron(0 12 * * ? *)")
         answer = self.events.put_targets(Rule="guarded", Targets=[
             {"Id": "ok", "Arn": MACHINE_ARN},
-            {"Id": "nowhere", "Arn": "arn:aws:sns:us-east-1:123456789012:topic"},
+            {"Id": "nowhere", "Arn": "arn:aws:kinesis:us-east-1:123456789012:stream/nowhere"},
         ])
         self.assertEqual(answer["FailedEntryCount"], 1)
         self.assertEqual(answer["FailedEntries"][0]["TargetId"], "nowhere")
