@@ -422,41 +422,25 @@ impl BusStore for SqliteStore {
     }
 
     async fn finish_delivery(&self, id: &str) -> Result<()> {
-        let id = id.to_owned();
-        self.writer
-            .write(move |connection| {
-                connection
-                    .execute("DELETE FROM event_deliveries WHERE id = ?1", [&id])
-                    .map_err(backend)?;
-                Ok(())
-            })
+        self.execute("DELETE FROM event_deliveries WHERE id = ?1", vec![id.to_owned().into()])
             .await
     }
 
     async fn retry_delivery(&self, id: &str, due_millis: i64) -> Result<()> {
         let id = id.to_owned();
-        self.writer
-            .write(move |connection| {
-                connection
-                    .execute(
-                        "UPDATE event_deliveries SET due_millis = ?2, lease_until = 0 WHERE id = ?1",
-                        params![id, due_millis],
-                    )
-                    .map_err(backend)?;
-                Ok(())
-            })
-            .await
+        self.execute(
+            "UPDATE event_deliveries SET due_millis = ?2, lease_until = 0 WHERE id = ?1",
+            vec![id.into(), due_millis.into()],
+        )
+        .await
     }
 
     async fn release_delivery_leases(&self) -> Result<()> {
-        self.writer
-            .write(|connection| {
-                connection
-                    .execute("UPDATE event_deliveries SET lease_until = 0 WHERE lease_until > 0", [])
-                    .map_err(backend)?;
-                Ok(())
-            })
-            .await
+        self.execute(
+            "UPDATE event_deliveries SET lease_until = 0 WHERE lease_until > 0",
+            Vec::new(),
+        )
+        .await
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>> {

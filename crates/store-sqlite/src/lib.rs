@@ -56,6 +56,18 @@ impl SqliteStore {
         })
     }
 
+    /// Runs one statement on the writer, in a commit of its own.
+    async fn execute(&self, sql: &'static str, values: Vec<rusqlite::types::Value>) -> Result<()> {
+        self.writer
+            .write(move |connection| {
+                connection
+                    .execute(sql, rusqlite::params_from_iter(values))
+                    .map_err(backend)?;
+                Ok(())
+            })
+            .await
+    }
+
     /// Runs a read on a read-only connection, off the async threads.
     async fn read<T: Send + 'static>(&self, read: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
         let readers = self.readers.clone();

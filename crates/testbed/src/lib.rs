@@ -60,13 +60,7 @@ impl Server {
 
     /// A client signing with the development keys.
     pub fn client(&self) -> Client {
-        Client::new(ConnectionArgs {
-            endpoint: self.endpoint(),
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            region: "us-east-1".into(),
-        })
-        .expect("the endpoint is a URL")
+        client_at(&self.endpoint())
     }
 
     /// Kills the server with SIGKILL (no chance to flush or clean up) and reaps it.
@@ -135,4 +129,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A client of the server at `endpoint`, signing with the development keys.
+pub fn client_at(endpoint: &str) -> Client {
+    Client::new(ConnectionArgs {
+        endpoint: endpoint.to_owned(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+        region: "us-east-1".into(),
+    })
+    .expect("the endpoint is a URL")
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use md5::{Digest, Md5};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use sluice::client::{Client, ConnectionArgs, S3Answer};
+use sluice::client::{Client, S3Answer};
 use sluice_testbed::Server;
 
 const OWNERS: usize = 8;
@@ -33,13 +33,7 @@ const MACHINE: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:observ
 type Endpoint = Arc<RwLock<String>>;
 
 fn client_for(endpoint: &Endpoint) -> Client {
-    Client::new(ConnectionArgs {
-        endpoint: endpoint.read().unwrap().clone(),
-        access_key: "test".into(),
-        secret_key: "test".into(),
-        region: "us-east-1".into(),
-    })
-    .unwrap()
+    sluice_testbed::client_at(&endpoint.read().unwrap())
 }
 
 fn md5_hex(bytes: &[u8]) -> String {

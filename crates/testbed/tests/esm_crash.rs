@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use sluice::client::{Client, ConnectionArgs};
 use sluice_testbed::Server;
 
 const GROUPS: usize = 8;
@@ -59,13 +58,7 @@ type Endpoint = Arc<RwLock<String>>;
 async fn call(endpoint: &Endpoint, operation: &str, request: &Value) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let client = Client::new(ConnectionArgs {
-            endpoint: endpoint.read().unwrap().clone(),
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            region: "us-east-1".into(),
-        })
-        .unwrap();
+        let client = sluice_testbed::client_at(&endpoint.read().unwrap());
         match client.sqs(operation, request).await {
             Ok(answer) => return answer,
             Err(error) if error.downcast_ref::<sluice::client::ServerError>().is_some() => {

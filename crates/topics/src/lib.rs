@@ -146,32 +146,8 @@ impl Error {
 /// A result of a topics operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The clock, in milliseconds since the epoch.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_tuple("Clock").field(&self.now()).finish()
-    }
-}
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Clock {
-        Clock(Arc::new(|| chrono::Utc::now().timestamp_millis()))
-    }
-
-    /// A clock that reads `now()`.
-    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
-    }
-
-    /// Now, in milliseconds since the epoch.
-    pub fn now(&self) -> i64 {
-        (self.0)()
-    }
-}
+/// The clock, in milliseconds since the epoch: the queues' clock, since a topic delivers to them.
+pub use sluice_queues::Clock;
 
 /// Where the topics say they are.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@
 //! each loop `ReceiveMessage` (up to `--batch`, long polling) then `DeleteMessageBatch` until every
 //! message is deleted. The clock runs from the first send to the last acknowledged delete. It
 //! checks that every message was deleted once and that each group was received in the order it
-//! was sent, then prints one JSON line. Requests are SigV4-signed with the development keys.
+//! was sent, then prints one JSON line. Requests go through `sluice::client`, signed with the
+//! development keys.
 //!
 //! The client runs on one thread (a current-thread runtime), like the peers' single Node process.
 
@@ -13,12 +14,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
-use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
-use sluice_api::sigv4::{Parts, authorization_header};
+use sluice::client::Client;
 
 /// Sluice's FIFO queues under a closed loop of producers and consumers.
 #[derive(Debug, Parser)]
@@ -45,10 +45,6 @@ struct Cli {
     queue: String,
 }
 
-const ACCESS_KEY: &str = "test";
-const SECRET_KEY: &str = "test";
-const REGION: &str = "us-east-1";
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match drive(&cli) {
@@ -71,15 +67,7 @@ fn drive(cli: &Cli) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the runtime: {error}"))?;
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(cli.producers + cli.consumers)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
-    let sqs = Rc::new(Sqs {
-        endpoint: cli.endpoint.trim_end_matches('/').to_owned(),
-        http,
-    });
+    let sqs = Rc::new(Sqs(sluice_testbed::client_at(&cli.endpoint)));
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, run(cli, sqs))
 }
@@ -203,58 +191,14 @@ async fn run(cli: &Cli, sqs: Rc<Sqs>) -> Result<(), String> {
     Ok(())
 }
 
-/// A signed AWS JSON 1.0 client for `AmazonSQS.*`.
-struct Sqs {
-    endpoint: String,
-    http: reqwest::Client,
-}
+/// Sluice's own signed client, with its errors as text.
+struct Sqs(Client);
 
 impl Sqs {
     async fn call(&self, operation: &str, request: &Value) -> Result<Value, String> {
-        let body = request.to_string().into_bytes();
-        let host = self.endpoint.split("://").nth(1).unwrap_or(&self.endpoint).to_owned();
-        let mut headers = HeaderMap::new();
-        let header =
-            |text: &str| HeaderValue::from_str(text).map_err(|error| format!("a bad header value {text:?}: {error}"));
-        headers.insert("host", header(&host)?);
-        headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
-        headers.insert("x-amz-target", header(&format!("AmazonSQS.{operation}"))?);
-        let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-        headers.insert("x-amz-date", header(&amz_date)?);
-        let parts = Parts {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: &body,
-        };
-        let authorization = authorization_header(
-            &parts,
-            ACCESS_KEY,
-            SECRET_KEY,
-            REGION,
-            "sqs",
-            &amz_date,
-            "content-type;host;x-amz-date;x-amz-target",
-        );
-        headers.insert("authorization", header(&authorization)?);
-        let response = self
-            .http
-            .post(format!("{}/", self.endpoint))
-            .headers(headers)
-            .body(body)
-            .send()
+        self.0
+            .sqs(operation, request)
             .await
-            .map_err(|error| format!("{operation} failed: {error}"))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|error| format!("reading the answer of {operation} failed: {error}"))?;
-        if !status.is_success() {
-            return Err(format!("{operation} answered {status}: {text}"));
-        }
-        serde_json::from_str(&text)
-            .map_err(|error| format!("{operation} answered something not JSON ({error}): {text}"))
+            .map_err(|error| format!("{operation} failed: {error:#}"))
     }
 }
