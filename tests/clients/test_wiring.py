@@ -38,7 +38,7 @@ def write_app(folder, record_file):
             '[queues."fanout.fifo"]\n\n'
             '[queues.jobs]\nVisibilityTimeout = 5\n\n'
             '[event_source_mappings.jobs]\nqueue = "jobs"\nfunction = "append"\n'
-            'batch_size = 50\nmaximum_batching_window_seconds = 1\n'
+            'batch_size = 50\nmaximum_batching_window_seconds = 5\n'
         )
     with open(os.path.join(folder, "record.asl.json"), "w") as definition:
         json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
@@ -119,7 +119,9 @@ class WiringTest(unittest.TestCase):
         self.assertIn("SentTimestamp", record["attributes"])
         self.assertIn("receiptHandle", record)
         self.assertIn("md5OfBody", record)
-        # The batching window gathered more than one receive's ten messages into one event.
+        # The batching window gathered more than one receive's ten messages into one event (the
+        # window is 5 s so that the three sends land in it even on a loaded machine; with 1 s a
+        # slow send left each event at ten).
         self.assertGreater(max(len(event["Records"]) for event in events), 10)
         # Processed messages are deleted.
         deadline = time.time() + 10
