@@ -36,9 +36,10 @@ def write_app(folder, record_file):
             '[queues.fanout]\n\n'
             '[queues.fanout-objects]\n\n'
             '[queues."fanout.fifo"]\n\n'
-            '[queues.jobs]\nVisibilityTimeout = 5\n\n'
+            '[queues.jobs]\nVisibilityTimeout = 30\n\n'
             '[event_source_mappings.jobs]\nqueue = "jobs"\nfunction = "append"\n'
-            'batch_size = 50\nmaximum_batching_window_seconds = 5\n'
+            'batch_size = 50\nmaximum_batching_window_seconds = 5\n\n'
+            '[buckets.bridged-by-manifest]\neventbridge = true\n'
         )
     with open(os.path.join(folder, "record.asl.json"), "w") as definition:
         json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
@@ -121,7 +122,8 @@ class WiringTest(unittest.TestCase):
         self.assertIn("md5OfBody", record)
         # The batching window gathered more than one receive's ten messages into one event (the
         # window is 5 s so that the three sends land in it even on a loaded machine; with 1 s a
-        # slow send left each event at ten).
+        # slow send left each event at ten; the queue's visibility timeout outlasts the window, or
+        # the first messages of a batch would come back into it).
         self.assertGreater(max(len(event["Records"]) for event in events), 10)
         # Processed messages are deleted.
         deadline = time.time() + 10
@@ -218,6 +220,66 @@ class WiringTest(unittest.TestCase):
             self.assertEqual(record["s3"]["bucket"]["name"], "wired")
             self.assertEqual(record["s3"]["object"]["key"], "in/a.txt")
             self.assertEqual(record["s3"]["configurationId"], "to-queue")
+
+    def test_object_events_go_to_the_event_bus_in_eventbridges_shape(self):
+        queue = self.sqs.create_queue(QueueName="bridged-objects")["QueueUrl"]
+        self.events.put_rule(
+            Name="bridged-objects",
+            EventPattern=json.dumps({"source": ["aws.s3"], "detail": {"bucket": {"name": ["bridged"]}}}),
+        )
+        self.events.put_targets(Rule="bridged-objects", Targets=[{"Id": "q", "Arn": f"{PREFIX}:bridged-objects"}])
+        self.s3.create_bucket(Bucket="bridged")
+        self.s3.put_bucket_notification_configuration(
+            Bucket="bridged",
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {"Id": "also-a-queue", "QueueArn": f"{PREFIX}:fanout-objects", "Events": ["s3:ObjectCreated:*"]}
+                ],
+                "EventBridgeConfiguration": {},
+            },
+        )
+        configuration = self.s3.get_bucket_notification_configuration(Bucket="bridged")
+        self.assertEqual(configuration["EventBridgeConfiguration"], {})
+        self.assertEqual([rule["Id"] for rule in configuration["QueueConfigurations"]], ["also-a-queue"])
+        self.s3.put_object(Bucket="bridged", Key="in/a b.txt", Body=b"hello")
+        self.s3.delete_object(Bucket="bridged", Key="in/a b.txt")
+        events = [json.loads(message["Body"]) for message in self.receive(queue, count=2)]
+        self.assertEqual(sorted(event["detail-type"] for event in events), ["Object Created", "Object Deleted"])
+        for event in events:
+            self.assertEqual(event["source"], "aws.s3")
+            self.assertEqual(event["account"], ACCOUNT)
+            self.assertEqual(event["resources"], ["arn:aws:s3:::bridged"])
+            self.assertEqual(event["detail"]["bucket"], {"name": "bridged"})
+            self.assertEqual(event["detail"]["object"]["key"], "in/a b.txt")
+        created = next(event for event in events if event["detail-type"] == "Object Created")
+        self.assertEqual(created["detail"]["reason"], "PutObject")
+        self.assertEqual(created["detail"]["object"]["size"], 5)
+        deleted = next(event for event in events if event["detail-type"] == "Object Deleted")
+        self.assertEqual(deleted["detail"]["deletion-type"], "Permanently Deleted")
+        # Turning it off is putting a configuration without the element.
+        self.s3.put_bucket_notification_configuration(Bucket="bridged", NotificationConfiguration={})
+        self.assertNotIn("EventBridgeConfiguration", self.s3.get_bucket_notification_configuration(Bucket="bridged"))
+
+    def test_a_manifest_sends_a_buckets_events_to_the_bus(self):
+        configuration = self.s3.get_bucket_notification_configuration(Bucket="bridged-by-manifest")
+        self.assertEqual(configuration["EventBridgeConfiguration"], {})
+
+    def test_an_event_bus_is_no_queue_destination(self):
+        self.s3.create_bucket(Bucket="bridged-wrongly")
+        with self.assertRaises(botocore.exceptions.ClientError) as raised:
+            self.s3.put_bucket_notification_configuration(
+                Bucket="bridged-wrongly",
+                NotificationConfiguration={
+                    "QueueConfigurations": [
+                        {
+                            "QueueArn": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default",
+                            "Events": ["s3:ObjectCreated:*"],
+                        }
+                    ]
+                },
+            )
+        self.assertEqual(raised.exception.response["Error"]["Code"], "InvalidArgument")
+        self.assertIn("EventBridgeConfiguration", raised.exception.response["Error"]["Message"])
 
     def test_a_fifo_queue_is_no_destination_for_object_events(self):
         self.s3.create_bucket(Bucket="wired-fifo")

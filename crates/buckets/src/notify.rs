@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use sluice_store::objects::ObjectEvent;
+use sluice_store::objects::{NotificationRule, ObjectEvent};
 
 use crate::Buckets;
 
@@ -33,7 +33,8 @@ pub trait Targets: Send + Sync + 'static {
         self.check(arn).is_ok()
     }
 
-    /// Delivers one event (`{"Records": [...]}`) to `arn`; `Err` makes it retried.
+    /// Delivers one event to `arn`: `{"Records": [...]}`, or for an event bus the event as
+    /// [`eventbridge_event`] shapes it; `Err` makes it retried.
     async fn deliver(&self, arn: &str, event: &Value) -> Result<(), String>;
 }
 
@@ -93,6 +94,70 @@ impl Targets for TargetSet {
     async fn deliver(&self, arn: &str, event: &Value) -> Result<(), String> {
         self.find(arn)?.deliver(arn, event).await
     }
+}
+
+/// The id of the rule that sends every object event of a bucket to EventBridge, as S3's
+/// `<EventBridgeConfiguration/>` does: all event types, no filter, to the default bus.
+pub const EVENTBRIDGE_RULE_ID: &str = "EventBridgeConfiguration";
+
+/// The rule `<EventBridgeConfiguration/>` stands for, sending to the bus `bus_arn`.
+pub fn eventbridge_rule(bus_arn: String) -> NotificationRule {
+    NotificationRule {
+        id: EVENTBRIDGE_RULE_ID.to_owned(),
+        target: bus_arn,
+        events: vec!["s3:ObjectCreated:*".to_owned(), "s3:ObjectRemoved:*".to_owned()],
+        prefix: String::new(),
+        suffix: String::new(),
+    }
+}
+
+/// Whether `target` is an event bus, whose events take EventBridge's shape rather than S3's
+/// `Records`.
+pub fn is_event_bus(target: &str) -> bool {
+    target.starts_with("arn:aws:events:") && target.contains(":event-bus/")
+}
+
+/// The event an outbox row becomes on an event bus, as S3 sends it to EventBridge
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html>): the
+/// `PutEvents` entry's fields, in their event names (`source`, `detail-type`, `time`,
+/// `resources`, `detail`); the bus adds `id`, `account` and `region`.
+pub fn eventbridge_event(event: &ObjectEvent) -> Value {
+    let time = DateTime::<Utc>::from_timestamp_millis(event.time_millis).unwrap_or_default();
+    let (detail_type, reason) = match event.event_name.as_str() {
+        "ObjectCreated:Post" => ("Object Created", "POST Object"),
+        "ObjectCreated:Copy" => ("Object Created", "CopyObject"),
+        "ObjectCreated:CompleteMultipartUpload" => ("Object Created", "CompleteMultipartUpload"),
+        name if name.starts_with("ObjectCreated") => ("Object Created", "PutObject"),
+        _ => ("Object Deleted", "DeleteObject"),
+    };
+    let mut object = json!({ "key": event.key, "sequencer": event.sequencer });
+    let mut detail = json!({
+        "version": "0",
+        "bucket": { "name": event.bucket },
+        "object": {},
+        "request-id": format!("{:016X}", event.id),
+        "requester": "sluice",
+        "source-ip-address": "127.0.0.1",
+        "reason": reason,
+    });
+    if detail_type == "Object Created" {
+        object["size"] = json!(event.size);
+        object["etag"] = json!(event.etag);
+    } else {
+        detail["deletion-type"] = json!(if event.event_name == "ObjectRemoved:DeleteMarkerCreated" {
+            "Delete Marker Created"
+        } else {
+            "Permanently Deleted"
+        });
+    }
+    detail["object"] = object;
+    json!({
+        "source": "aws.s3",
+        "detail-type": detail_type,
+        "time": time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "resources": [format!("arn:aws:s3:::{}", event.bucket)],
+        "detail": detail,
+    })
 }
 
 /// The S3 event record of an outbox row.
@@ -182,7 +247,11 @@ pub async fn deliver_due(buckets: &Buckets, targets: &dyn Targets, now: DateTime
         .await?;
     // One at a time, in outbox order, so that a target sees one key's events in order.
     for event in &events {
-        let payload = record(event, &buckets.inner.options.region);
+        let payload = if is_event_bus(&event.target) {
+            eventbridge_event(event)
+        } else {
+            record(event, &buckets.inner.options.region)
+        };
         match targets.deliver(&event.target, &payload).await {
             Ok(()) => store.finish_object_event(event.id).await?,
             Err(message) => {
@@ -230,6 +299,64 @@ mod tests {
             json!({"key": "k+1", "sequencer": "000000000000000A"})
         );
         assert_eq!(record["s3"]["bucket"]["arn"], "arn:aws:s3:::b");
+    }
+
+    fn event(name: &str) -> ObjectEvent {
+        ObjectEvent {
+            id: 42,
+            bucket: "uploads".into(),
+            key: "in/a b.json".into(),
+            event_name: name.into(),
+            size: 5,
+            etag: "b1946ac92492d2347c6235b4d2611184".into(),
+            sequencer: "000000000000002A".into(),
+            time_millis: 1_636_675_200_000,
+            rule_id: EVENTBRIDGE_RULE_ID.into(),
+            target: "arn:aws:events:us-east-1:123456789012:event-bus/default".into(),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn eventbridge_events_take_s3s_eventbridge_shape() {
+        let created = eventbridge_event(&event("ObjectCreated:CompleteMultipartUpload"));
+        assert_eq!(created["source"], "aws.s3");
+        assert_eq!(created["detail-type"], "Object Created");
+        assert_eq!(created["time"], "2021-11-12T00:00:00Z");
+        assert_eq!(created["resources"], json!(["arn:aws:s3:::uploads"]));
+        let detail = &created["detail"];
+        assert_eq!(detail["bucket"], json!({"name": "uploads"}));
+        // The key as stored (EventBridge's detail is JSON, not form-encoded like `Records`).
+        assert_eq!(detail["object"]["key"], "in/a b.json");
+        assert_eq!(detail["object"]["size"], 5);
+        assert_eq!(detail["reason"], "CompleteMultipartUpload");
+        assert!(detail.get("deletion-type").is_none());
+
+        let deleted = eventbridge_event(&event("ObjectRemoved:Delete"));
+        assert_eq!(deleted["detail-type"], "Object Deleted");
+        assert_eq!(deleted["detail"]["reason"], "DeleteObject");
+        assert_eq!(deleted["detail"]["deletion-type"], "Permanently Deleted");
+        assert_eq!(
+            deleted["detail"]["object"],
+            json!({"key": "in/a b.json", "sequencer": "000000000000002A"})
+        );
+        assert_eq!(
+            eventbridge_event(&event("ObjectCreated:Copy"))["detail"]["reason"],
+            "CopyObject"
+        );
+        assert_eq!(
+            eventbridge_event(&event("ObjectCreated:Post"))["detail"]["reason"],
+            "POST Object"
+        );
+    }
+
+    #[test]
+    fn the_eventbridge_rule_takes_every_event_to_a_bus() {
+        let rule = eventbridge_rule("arn:aws:events:us-east-1:123456789012:event-bus/default".into());
+        assert!(is_event_bus(&rule.target));
+        assert!(!is_event_bus("arn:aws:events:us-east-1:123456789012:rule/r"));
+        assert!(rule.matches("ObjectCreated:Put", "any/key"));
+        assert!(rule.matches("ObjectRemoved:DeleteMarkerCreated", "k"));
     }
 
     #[test]

@@ -80,7 +80,12 @@ pub fn check(rules: &[NotificationRule], target_exists: &dyn Fn(&str) -> Result<
                 format!("the id {:?} is used by more than one notification rule", rule.id),
             );
         }
-        if let Some(earlier) = rules[..index].iter().position(|earlier| overlap(earlier, rule)) {
+        // Events also sent to EventBridge do not make the bucket's other rules ambiguous.
+        let bus = |rule: &NotificationRule| crate::notify::is_event_bus(&rule.target);
+        if let Some(earlier) = rules[..index]
+            .iter()
+            .position(|earlier| !bus(earlier) && !bus(rule) && overlap(earlier, rule))
+        {
             problem(
                 "prefix",
                 format!(
@@ -131,7 +136,7 @@ mod tests {
 
     fn fields(rules: &[NotificationRule]) -> Vec<(usize, &'static str)> {
         let exists = |arn: &str| {
-            if arn.ends_with(":function:f") {
+            if arn.ends_with(":function:f") || crate::notify::is_event_bus(arn) {
                 Ok(())
             } else {
                 Err("no such function".to_owned())
@@ -188,5 +193,14 @@ mod tests {
             rule("b", &["s3:ObjectCreated:*"], "out/", ""),
         ];
         assert_eq!(fields(&disjoint_prefixes), []);
+    }
+
+    #[test]
+    fn sending_to_eventbridge_makes_no_rule_ambiguous() {
+        let rules = [
+            rule("all", &["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], "", ""),
+            crate::notify::eventbridge_rule("arn:aws:events:us-east-1:123456789012:event-bus/default".into()),
+        ];
+        assert_eq!(fields(&rules), []);
     }
 }

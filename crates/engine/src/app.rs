@@ -40,6 +40,7 @@
 //! enabled = true
 //!
 //! [buckets.uploads]                                  # S3 semantics; created if missing
+//! eventbridge = true                                 # every object event to the default bus too
 //! [[buckets.uploads.notifications]]                  # where its object events go (optional)
 //! id = "promote-json"                                # optional; unique within the bucket
 //! events = ["s3:ObjectCreated:*"]                    # S3's event names
@@ -149,6 +150,11 @@ pub struct BucketEntry {
     /// `[[buckets.NAME.notifications]]`.
     #[serde(default)]
     pub notifications: Vec<NotificationEntry>,
+    /// `eventbridge = true`: every object event also goes to the default event bus, as S3's
+    /// `<EventBridgeConfiguration/>` sends it (`source` `aws.s3`, `detail-type` `Object Created`
+    /// or `Object Deleted`).
+    #[serde(default)]
+    pub eventbridge: bool,
 }
 
 /// `[[buckets.NAME.notifications]]`: events of these names on keys with this prefix and suffix

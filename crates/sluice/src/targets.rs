@@ -2,7 +2,8 @@
 //! (`arn:aws:lambda:…:function:NAME`) invoked with the event, state machines
 //! (`arn:aws:states:…:stateMachine:NAME`) started with it (named after the event, so a redelivery
 //! after a crash starts nothing twice), and standard queues (`arn:aws:sqs:…:NAME`) sent it as the
-//! body. Event source mappings hand their batches to the engine ([`EngineConsumer`]); the event
+//! body; a bucket's `<EventBridgeConfiguration/>` sends its events to the event bus
+//! (`arn:aws:events:…:event-bus/NAME`) as S3 shapes them for EventBridge. Event source mappings hand their batches to the engine ([`EngineConsumer`]); the event
 //! bus sends to queues through [`QueueSink`].
 
 use std::sync::Arc;
@@ -12,12 +13,86 @@ use serde_json::Value;
 use sluice_buckets::notify::{Target, TargetSet};
 use sluice_engine::Engine;
 
-/// The targets of object notifications: the engine's functions and state machines, and queues.
-pub fn engine_targets(engine: &Engine, queues: &sluice_queues::Queues) -> TargetSet {
+/// The targets of object notifications: the engine's functions and state machines, queues and
+/// the event bus.
+pub fn engine_targets(engine: &Engine, queues: &sluice_queues::Queues, bus: &sluice_bus::Bus) -> TargetSet {
     TargetSet::default()
         .with(Arc::new(FunctionTarget { engine: engine.clone() }))
         .with(Arc::new(StateMachineTarget { engine: engine.clone() }))
         .with(Arc::new(QueueTarget { queues: queues.clone() }))
+        .with(Arc::new(BusTarget { bus: bus.clone() }))
+}
+
+/// Object events to an event bus (S3's `EventBridgeConfiguration`): each event, shaped by
+/// [`sluice_buckets::notify::eventbridge_event`], is put on the bus as `PutEvents` puts one,
+/// so the bus's rules route it.
+struct BusTarget {
+    bus: sluice_bus::Bus,
+}
+
+impl BusTarget {
+    /// The bus `arn` names, if it is one of this server's.
+    fn bus_name<'a>(&self, arn: &'a str) -> Result<&'a str, String> {
+        let (_, name) = arn
+            .split_once(":event-bus/")
+            .ok_or_else(|| format!("{arn} is not an event bus ARN"))?;
+        if self.bus.bus_arn(name) != arn {
+            return Err(format!("{arn} is not an event bus of this server"));
+        }
+        Ok(name)
+    }
+}
+
+#[async_trait]
+impl Target for BusTarget {
+    fn handles(&self, arn: &str) -> bool {
+        sluice_buckets::notify::is_event_bus(arn)
+    }
+
+    fn check(&self, arn: &str) -> Result<(), String> {
+        let name = self.bus_name(arn)?;
+        self.bus
+            .describe_event_bus(Some(name))
+            .map(drop)
+            .map_err(|error| error.to_string())
+    }
+
+    async fn deliver(&self, arn: &str, event: &Value) -> Result<(), String> {
+        let name = self.bus_name(arn)?;
+        let text = |field: &str| event[field].as_str().map(str::to_owned);
+        let time = text("time")
+            .and_then(|time| chrono::DateTime::parse_from_rfc3339(&time).ok())
+            .map(|time| time.with_timezone(&chrono::Utc));
+        let entry = sluice_bus::EventEntry {
+            source: text("source"),
+            detail_type: text("detail-type"),
+            detail: Some(event["detail"].to_string()),
+            time,
+            resources: event["resources"]
+                .as_array()
+                .map(|resources| {
+                    resources
+                        .iter()
+                        .filter_map(|arn| arn.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            event_bus_name: Some(name.to_owned()),
+        };
+        let results = self
+            .bus
+            .put_events(vec![entry])
+            .await
+            .map_err(|error| error.to_string())?;
+        match results.into_iter().next() {
+            Some(sluice_bus::EntryResult::Accepted { .. }) => Ok(()),
+            Some(sluice_bus::EntryResult::Failed {
+                error_code,
+                error_message,
+            }) => Err(format!("{error_code}: {error_message}")),
+            None => Err("the bus answered no result".to_owned()),
+        }
+    }
 }
 
 /// Object notifications to a queue (S3's `QueueConfiguration`): the event is the message body.

@@ -255,6 +255,14 @@ async fn put_notifications(service: &Service, bucket: &str, request: &S3Request)
     for (kind, arn_element) in DESTINATIONS {
         for configuration in root.all(kind) {
             let target = configuration.text_of(arn_element).unwrap_or_default().to_owned();
+            if sluice_buckets::notify::is_event_bus(&target) {
+                return Err(invalid_argument(
+                    arn_element,
+                    format!(
+                        "{target} is an event bus: send a bucket's events to EventBridge with <EventBridgeConfiguration/>"
+                    ),
+                ));
+            }
             let events: Vec<String> = configuration.all("Event").map(|event| event.text.clone()).collect();
             let (mut prefix, mut suffix) = (String::new(), String::new());
             if let Some(key) = configuration.child("Filter").and_then(|filter| filter.child("S3Key")) {
@@ -285,9 +293,18 @@ async fn put_notifications(service: &Service, bucket: &str, request: &S3Request)
             });
         }
     }
+    // S3 sends every event to the default bus, unfiltered, when the element is present.
+    if root.child("EventBridgeConfiguration").is_some() {
+        rules.push(sluice_buckets::notify::eventbridge_rule(service.event_bus.clone()));
+    }
     let check = |arn: &str| service.targets.check(arn);
     if let Some(problem) = sluice_buckets::rules::check(&rules, &check).into_iter().next() {
-        let (_, arn_element) = destination(&rules[problem.index].target);
+        let target = &rules[problem.index].target;
+        let (_, arn_element) = if sluice_buckets::notify::is_event_bus(target) {
+            ("", "EventBridgeConfiguration")
+        } else {
+            destination(target)
+        };
         let argument = match problem.field {
             "events" => "Event",
             "target" => arn_element,
@@ -313,6 +330,9 @@ async fn get_notifications(service: &Service, bucket: &str) -> Result<Response, 
     let record = service.buckets.bucket(bucket).await?;
     let mut body = format!("{DECLARATION}<NotificationConfiguration xmlns=\"{NAMESPACE}\">");
     for rule in &record.notifications {
+        if sluice_buckets::notify::is_event_bus(&rule.target) {
+            continue;
+        }
         let (kind, arn_element) = destination(&rule.target);
         body.push_str(&format!(
             "<{kind}>{}{}",
@@ -336,6 +356,14 @@ async fn get_notifications(service: &Service, bucket: &str) -> Result<Response, 
             body.push_str("</S3Key></Filter>");
         }
         body.push_str(&format!("</{kind}>"));
+    }
+    // S3 writes the element last, empty.
+    if record
+        .notifications
+        .iter()
+        .any(|rule| sluice_buckets::notify::is_event_bus(&rule.target))
+    {
+        body.push_str("<EventBridgeConfiguration></EventBridgeConfiguration>");
     }
     body.push_str("</NotificationConfiguration>");
     Ok(xml_response(body))

@@ -35,6 +35,9 @@ pub struct Service {
     pub buckets: Buckets,
     /// Where notifications can go (checked when a configuration is put).
     pub targets: Arc<dyn Targets>,
+    /// The ARN of the event bus `<EventBridgeConfiguration/>` sends a bucket's events to (the
+    /// default bus, as on AWS).
+    pub event_bus: String,
 }
 
 impl std::fmt::Debug for Service {

@@ -191,7 +191,7 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
     bus.attach_archives(store)
         .await
         .context("cannot load the event archives")?;
-    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues, &bus));
     let leases = sluice_leases::Leases::open(tables.clone(), sluice_leases::Options::default())
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the leases: {error}"))?;
@@ -244,6 +244,7 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         .await
         .context("cannot start delivering object notifications")?;
     queues.spawn_expiry(std::time::Duration::from_secs(10));
+    let bus_arn = bus.bus_arn("default");
     let router = sluice_api::router(ApiOptions {
         step_functions: Arc::new(EngineService::new(engine.clone())),
         admin: Some(Arc::new(deployer)),
@@ -253,7 +254,11 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         region: None,
         metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
         tables: Some(tables),
-        buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
+        buckets: Some(Arc::new(sluice_api::s3::Service {
+            buckets,
+            targets,
+            event_bus: bus_arn,
+        })),
         queues: Some(queues),
         function_urls: Some(Arc::new(EngineService::new(engine))),
         topics: Some(topics.clone()),
@@ -422,6 +427,9 @@ impl Deployer {
                     prefix: rule.prefix.clone(),
                     suffix: rule.suffix.clone(),
                 });
+            }
+            if entry.eventbridge {
+                notifications.push(sluice_buckets::notify::eventbridge_rule(self.bus.bus_arn("default")));
             }
             declared.push(sluice_buckets::DeclaredBucket {
                 name: name.clone(),
