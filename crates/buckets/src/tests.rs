@@ -167,13 +167,14 @@ async fn puts_gets_copies_and_deletes_with_s3_errors() {
         .expect("the empty bucket is deleted");
 }
 
-/// 32 writers race `If-None-Match: *` on one key, 200 rounds, on the local folder: exactly one
+/// 32 writers race `If-None-Match: *` on one key, 1,000 rounds, on the local folder: exactly one
 /// wins each round, the object holds the winner's bytes, and the losers leave no blob behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_creates_on_the_local_folder_have_one_winner() {
+    const ROUNDS: usize = 1_000;
     let Fixture { buckets, folder } = fixture(Options::default());
     buckets.create_bucket("locks", now()).await.expect("created");
-    for round in 0..200 {
+    for round in 0..ROUNDS {
         let key = format!("lock-{round}");
         let mut tasks = Vec::new();
         for writer in 0..32 {
@@ -195,7 +196,7 @@ async fn racing_creates_on_the_local_folder_have_one_winner() {
     let blobs = std::fs::read_dir(folder.path().join("blobs/locks"))
         .expect("the bucket's blobs")
         .count();
-    assert_eq!(blobs, 200, "one blob per winner, none per loser");
+    assert_eq!(blobs, ROUNDS, "one blob per winner, none per loser");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
