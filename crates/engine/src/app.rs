@@ -40,6 +40,7 @@
 //! enabled = true
 //!
 //! [buckets.uploads]                                  # S3 semantics; created if missing
+//! public_read = ["index.html", "public/"]            # key prefixes anyone may GET/HEAD unsigned (optional)
 //! [[buckets.uploads.notifications]]                  # where its object events go (optional)
 //! id = "promote-json"                                # optional; unique within the bucket
 //! events = ["s3:ObjectCreated:*"]                    # S3's event names
@@ -149,6 +150,9 @@ pub struct BucketEntry {
     /// `[[buckets.NAME.notifications]]`.
     #[serde(default)]
     pub notifications: Vec<NotificationEntry>,
+    /// Key prefixes whose objects anyone may `GET` or `HEAD` without a signature.
+    #[serde(default)]
+    pub public_read: Vec<String>,
 }
 
 /// `[[buckets.NAME.notifications]]`: events of these names on keys with this prefix and suffix
