@@ -118,6 +118,7 @@ pub async fn current(objects: &Objects) -> Result<(Versioned<Current>, String), 
             head: Some(id),
             last: existing.as_ref().and_then(|found| found.value.last.clone()),
             updated_at: now_seconds(),
+            lock_token: existing.as_ref().and_then(|found| found.value.lock_token),
         };
         let condition = match &existing {
             Some(found) => WriteCondition::IfMatch(found.etag.clone()),
@@ -259,9 +260,11 @@ async fn write_head_page(objects: &Objects, batch: &str, inserted: &Inserted) ->
 
 /// Closes the head batch (under the rotation lock): marks it closed, so no status joins it any
 /// more, makes a new head batch whose `next` is the closed one, and points `current.json` at it.
-/// An empty head batch is left open unless `force`. `rotation` names the caller (the lock id):
-/// run again by the same rotation after a crash, it answers what the first run did.
-pub async fn close_batch(objects: &Objects, rotation: &str, force: bool) -> Result<Closing, Error> {
+/// An empty head batch is left open unless `force`. `rotation` names the caller (the lease's
+/// owner): run again by the same rotation after a crash, it answers what the first run did.
+/// `token` is the lease's fencing token: `current.json` keeps it, and a close under an older
+/// token than the one `current.json` holds is refused ([`Error::Fenced`]).
+pub async fn close_batch(objects: &Objects, rotation: &str, token: u64, force: bool) -> Result<Closing, Error> {
     for _ in 0..ATTEMPTS {
         let (current_was, head) = current(objects).await?;
         let key = batch_key(&head);
@@ -283,6 +286,7 @@ pub async fn close_batch(objects: &Objects, rotation: &str, force: bool) -> Resu
                 },
             });
         }
+        check_fence(&current_was.value, token)?;
         if batch.value.pages.is_empty() && !batch.value.closed && !force {
             return Ok(Closing {
                 closed: false,
@@ -303,6 +307,7 @@ pub async fn close_batch(objects: &Objects, rotation: &str, force: bool) -> Resu
                 continue;
             }
         }
+        crate::testing::pause_point("close").await;
         // 2. The new head batch.
         let new_head = new_batch_id("");
         let fresh = Batch {
@@ -328,6 +333,7 @@ pub async fn close_batch(objects: &Objects, rotation: &str, force: bool) -> Resu
             head: Some(new_head.clone()),
             last: Some(head.clone()),
             updated_at: now_seconds(),
+            lock_token: Some(token),
         };
         let condition = WriteCondition::IfMatch(current_was.etag.clone());
         if objects.put(CURRENT, &current, condition, CACHE_SHORT).await?.is_some() {
@@ -341,6 +347,14 @@ pub async fn close_batch(objects: &Objects, rotation: &str, force: bool) -> Resu
         }
     }
     Err(Error::Contention("closing the head batch".to_owned()))
+}
+
+/// Refuses a lease holder whose token is older than the one `current.json` last changed under.
+pub fn check_fence(current: &Current, token: u64) -> Result<(), Error> {
+    match current.lock_token {
+        Some(newer) if newer > token => Err(Error::Fenced { token, current: newer }),
+        _ => Ok(()),
+    }
 }
 
 /// Merges a closed batch's head pages into pages of [`STATUSES_PER_PAGE`] under
@@ -427,6 +441,7 @@ pub async fn merge_batch(objects: &Objects, batch_id: &str) -> Result<Merging, E
                 .put(&page_key(id), &page, WriteCondition::Always, CACHE_LONG)
                 .await?;
         }
+        crate::testing::pause_point("merge").await;
         // 4. The batch, now pointing at them.
         let mut merged = batch.value.clone();
         merged.head = false;

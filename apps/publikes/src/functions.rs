@@ -4,9 +4,8 @@
 //! | --- | --- | --- |
 //! | `publikes-like` | a function-URL event | 202, 400 or 401 |
 //! | `publikes-insert-status` | SQS `Records` with `{id, ts}` bodies, or one `{id, ts}` | `{batchItemFailures}` |
-//! | `publikes-lock` | `{lock_id}` | `{acquired, lock_id, merge_delay_seconds}` |
-//! | `publikes-unlock` | `{lock_id}` | `{released}` |
-//! | `publikes-close-batch` | `{lock: {lock_id}, force?}` | `{closed, closed_head_id, new_head_id, current_was, current}` |
+//! | `publikes-close-batch` | `{lock: {Owner, Token}, force?}` (the lease) | `{closed, closed_head_id, new_head_id, current_was, current, merge_delay_seconds}` |
+//! | `publikes-insert-batch` | `{batch_id, statuses: [{id, ts}], lock: {Owner, Token}}` | `{batch_id, inserted, duplicates}` |
 //! | `publikes-merge-batch` | `{batch_id}` | `{batch_id, statuses, late, already_merged}` |
 //! | `publikes-store-status` | `{status_id}` | the stored status |
 //! | `publikes-record-failure` | `{status_id, error}` | the stored status |
@@ -18,8 +17,9 @@ use serde_json::{Value, json};
 use sluice::Services;
 use sluice_engine::{Function, FunctionError};
 
+use crate::layout::Entry;
 use crate::objects::Objects;
-use crate::{Config, Error, batches, lock, route, status};
+use crate::{Config, Error, batches, insert_batch, route, status};
 
 /// The static page that reads the list with plain GETs.
 const INDEX_HTML: &str = include_str!("../index.html");
@@ -34,6 +34,9 @@ struct App {
 
 /// Registers the app's functions on a server with `services`.
 pub fn register(services: &Services, config: Config) -> anyhow::Result<()> {
+    if let Some(file) = &config.test_pause_file {
+        crate::testing::enable_pauses(file.clone());
+    }
     let app = Arc::new(App {
         services: services.clone(),
         objects: Objects::new(services.buckets().clone()),
@@ -59,31 +62,28 @@ pub fn register(services: &Services, config: Config) -> anyhow::Result<()> {
         handler(&app, |app, event| async move { insert_status(&app, &event).await }),
     );
     functions.register(
-        "publikes-lock",
-        handler(&app, |app, event| async move {
-            let lock_id = text(&event, "lock_id")?;
-            let lease = i64::try_from(app.config.lock_lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-            let held = lock::acquire(&app.objects, &lock_id, lease).await?;
-            Ok::<_, Error>(json!({
-                "acquired": held.is_some(),
-                "lock_id": lock_id,
-                "merge_delay_seconds": app.config.merge_delay_seconds,
-            }))
-        }),
-    );
-    functions.register(
-        "publikes-unlock",
-        handler(&app, |app, event| async move {
-            let lock_id = text(&event, "lock_id")?;
-            Ok::<_, Error>(json!({"released": lock::release_by_id(&app.objects, &lock_id).await?}))
-        }),
-    );
-    functions.register(
         "publikes-close-batch",
         handler(&app, |app, event| async move {
-            let rotation = text(&event["lock"], "lock_id")?;
+            let (owner, token) = lease(&event["lock"])?;
             let force = event["force"].as_bool().unwrap_or(false);
-            Ok::<_, Error>(to_value(batches::close_batch(&app.objects, &rotation, force).await?))
+            let closing = batches::close_batch(&app.objects, &owner, token, force).await?;
+            let mut answer = to_value(closing);
+            answer["merge_delay_seconds"] = json!(app.config.merge_delay_seconds);
+            Ok::<_, Error>(answer)
+        }),
+    );
+    functions.register(
+        "publikes-insert-batch",
+        handler(&app, |app, event| async move {
+            let (owner, token) = lease(&event["lock"])?;
+            let batch_id = text(&event, "batch_id")?;
+            let statuses: Vec<Entry> = serde_json::from_value(event["statuses"].clone())
+                .map_err(|error| Error::Invalid(format!("statuses must be a list of {{\"id\", \"ts\"}}: {error}")))?;
+            let inserting = insert_batch::insert_batch(&app.objects, &batch_id, &statuses, &owner, token).await?;
+            for id in &inserting.inserted {
+                start_store_status(&app, id).await?;
+            }
+            Ok::<_, Error>(to_value(inserting))
         }),
     );
     functions.register(
@@ -137,6 +137,18 @@ fn text(event: &Value, field: &str) -> Result<String, Error> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| Error::Invalid(format!("the input needs {field} as a string, not {}", event[field])))
+}
+
+/// The owner and fencing token of the lease a task holds (`sluice:lease.acquire`'s result).
+fn lease(lock: &Value) -> Result<(String, u64), Error> {
+    let owner = text(lock, "Owner")?;
+    let token = lock["Token"].as_u64().ok_or_else(|| {
+        Error::Invalid(format!(
+            "the input needs lock.Token as a fencing token, not {}",
+            lock["Token"]
+        ))
+    })?;
+    Ok((owner, token))
 }
 
 /// Inserts the statuses of an SQS event in order (or one `{id, ts}`), starting store-status for

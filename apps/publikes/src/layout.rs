@@ -6,7 +6,9 @@
 //! - `data/public/pages/merged/{batch}/{NNNNNN}.json`: merged pages of a closed batch.
 //! - `data/private/statuses/{id}.json`: the status's data from fxtwitter.
 //! - `data/private/inserted/{id}.json`: which batch a status went into (the duplicate check).
-//! - `data/private/locks/current`: the rotation lock, a lease.
+//!
+//! The rotation lock is not an object: it is Sluice's lease `publikes-rotation` (table
+//! `sluice-leases`), and `current.json` keeps the fencing token of the last locked change.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,8 +20,8 @@ pub const CACHE_LONG: &str = "public, max-age=604800";
 
 /// `data/public/current.json`.
 pub const CURRENT: &str = "data/public/current.json";
-/// `data/private/locks/current`.
-pub const LOCK: &str = "data/private/locks/current";
+/// The lease rotate-batch and insert-batch take (Sluice's leases, table `sluice-leases`).
+pub const LOCK_LEASE: &str = "publikes-rotation";
 
 /// The key of a batch.
 pub fn batch_key(batch: &str) -> String {
@@ -65,6 +67,11 @@ pub struct Current {
     pub last: Option<String>,
     /// When it changed, in Unix seconds.
     pub updated_at: i64,
+    /// The fencing token of the lease under which it last changed (a close or an
+    /// insert-batch): a holder with a smaller token is refused, so a holder whose lease lapsed
+    /// cannot undo what the next holder did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_token: Option<u64>,
 }
 
 /// `data/public/batches/{id}.json`.

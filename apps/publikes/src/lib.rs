@@ -5,8 +5,8 @@
 //! `{id, ts}` on the FIFO queue `publikes-likes.fifo`; `publikes-insert-status`, fed by the queue,
 //! puts each status into the head batch once and starts `store-status`, which fetches the status
 //! from an fxtwitter-compatible API. `rotate-batch`, on a schedule or on demand, takes the
-//! rotation lock (a lease), closes the head batch, releases the lock, waits, and merges the
-//! closed batch's pages. See `README.md` and [`batches`] for the correctness argument.
+//! rotation lock (Sluice's lease `publikes-rotation`), closes the head batch, releases the lock,
+//! waits, and merges the closed batch's pages. `insert-batch` (the CLI) takes the same lock. See `README.md` and [`batches`] for the correctness argument.
 //!
 //! The functions are a library: [`register`] adds them to any Sluice server's functions, given
 //! its [`sluice::Services`], so `publikes serve` and any other embedding binary serve the app.
@@ -15,12 +15,13 @@
 pub mod batches;
 pub mod fake_fxtwitter;
 mod functions;
+pub mod insert_batch;
 pub mod layout;
-pub mod lock;
 pub mod objects;
 pub mod reader;
 mod route;
 pub mod status;
+pub mod testing;
 
 use std::path::PathBuf;
 
@@ -44,8 +45,8 @@ pub struct Config {
     pub fxtwitter_url: String,
     /// Seconds between closing a batch and merging it (the seed's 2 minutes by default).
     pub merge_delay_seconds: u64,
-    /// How long the rotation lock's lease lasts, in seconds.
-    pub lock_lease_seconds: u64,
+    /// Tests only: the file naming a point at which a close or a merge pauses ([`testing`]).
+    pub test_pause_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -54,7 +55,7 @@ impl Default for Config {
             secret: String::new(),
             fxtwitter_url: "https://api.fxtwitter.com".to_owned(),
             merge_delay_seconds: 120,
-            lock_lease_seconds: 300,
+            test_pause_file: None,
         }
     }
 }
@@ -78,6 +79,14 @@ pub enum Error {
     /// A compare-and-swap kept losing.
     #[error("gave up after contention on {0}")]
     Contention(String),
+    /// The caller's lease is older than the one `current.json` was last changed under.
+    #[error("fencing token {token} is stale: current.json was changed under token {current}")]
+    Fenced {
+        /// The caller's token.
+        token: u64,
+        /// The token `current.json` holds.
+        current: u64,
+    },
     /// The input is not what the action takes.
     #[error("{0}")]
     Invalid(String),
@@ -96,6 +105,7 @@ impl Error {
             Error::Storage(_) => "Publikes.Storage",
             Error::Corrupt { .. } => "Publikes.Corrupt",
             Error::Contention(_) => "Publikes.Contention",
+            Error::Fenced { .. } => "Publikes.Fenced",
             Error::Invalid(_) => "Publikes.Invalid",
             Error::NotFound(_) => "Publikes.NotFound",
             Error::Upstream(_) => "Publikes.Upstream",

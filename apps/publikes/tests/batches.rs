@@ -7,7 +7,7 @@ use std::sync::Arc;
 use publikes::batches::{Inserting, close_batch, current, insert_status, merge_batch};
 use publikes::layout::*;
 use publikes::objects::Objects;
-use publikes::{lock, reader};
+use publikes::reader;
 use sluice_buckets::WriteCondition;
 
 struct Fixture {
@@ -81,11 +81,11 @@ async fn close_then_merge_keeps_order_and_finds_late_pages() {
         .await
         .unwrap();
 
-    let closing = close_batch(objects, "rotation-1", false).await.unwrap();
+    let closing = close_batch(objects, "rotation-1", 1, false).await.unwrap();
     assert!(closing.closed);
     assert_eq!(closing.closed_head_id.as_deref(), Some(first_head.as_str()));
     // Run again (a retried task after a crash): the same answer, no second batch.
-    let again = close_batch(objects, "rotation-1", false).await.unwrap();
+    let again = close_batch(objects, "rotation-1", 1, false).await.unwrap();
     assert_eq!(again.new_head_id, closing.new_head_id);
     assert_eq!(again.closed_head_id, closing.closed_head_id);
     // Statuses liked meanwhile go to the new head.
@@ -116,8 +116,8 @@ async fn close_then_merge_keeps_order_and_finds_late_pages() {
     assert!(retried.already_merged);
     assert_eq!(walk(objects).await, expected);
     // An empty head batch is not rotated; a repeat of a merged status is still a duplicate.
-    let _ = close_batch(objects, "rotation-2", false).await.unwrap();
-    let empty = close_batch(objects, "rotation-3", false).await.unwrap();
+    let _ = close_batch(objects, "rotation-2", 2, false).await.unwrap();
+    let empty = close_batch(objects, "rotation-3", 3, false).await.unwrap();
     assert!(!empty.closed);
     assert!(matches!(
         insert_status(objects, "1000007", 1).await.unwrap(),
@@ -143,7 +143,7 @@ async fn a_claim_left_by_a_crash_is_finished_by_the_retry() {
         .await
         .unwrap();
     // Meanwhile the batch was closed: the retry moves it to the new head.
-    close_batch(objects, "rotation", false).await.unwrap();
+    close_batch(objects, "rotation", 1, false).await.unwrap();
     let retried = insert_status(objects, "2", 2).await.unwrap();
     let (_, new_head) = current(objects).await.unwrap();
     assert_eq!(retried, Inserting::Inserted { batch: new_head });
@@ -152,29 +152,21 @@ async fn a_claim_left_by_a_crash_is_finished_by_the_retry() {
 }
 
 #[tokio::test]
-async fn the_lock_is_a_lease() {
+async fn a_close_under_a_stale_fencing_token_is_refused() {
     let fixture = fixture();
     let objects = &fixture.objects;
-    let held = lock::acquire(objects, "a", 60_000).await.unwrap().expect("free");
-    assert_eq!(lock::acquire(objects, "b", 60_000).await.unwrap(), None, "held by a");
-    assert!(
-        lock::acquire(objects, "a", 60_000).await.unwrap().is_some(),
-        "a retried task takes it again"
-    );
-    assert!(
-        !lock::release(objects, &held).await.unwrap(),
-        "a stale ETag releases nothing"
-    );
-    assert!(lock::release_by_id(objects, "a").await.unwrap());
-    let short = lock::acquire(objects, "c", 1).await.unwrap().expect("free again");
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let taken = lock::acquire(objects, "d", 60_000)
-        .await
-        .unwrap()
-        .expect("c's lease lapsed");
-    assert!(!lock::release(objects, &short).await.unwrap(), "c no longer holds it");
-    assert!(!lock::release_by_id(objects, "c").await.unwrap());
-    assert!(lock::release(objects, &taken).await.unwrap());
+    insert_status(objects, "1", 1).await.unwrap();
+    let closing = close_batch(objects, "rotation-7", 7, false).await.unwrap();
+    assert!(closing.closed);
+    assert_eq!(closing.current.lock_token, Some(7));
+    insert_status(objects, "2", 2).await.unwrap();
+    // A holder whose lease lapsed (token 6) comes back after token 7 closed a batch.
+    let error = close_batch(objects, "rotation-6", 6, false).await.unwrap_err();
+    assert_eq!(error.error_type(), "Publikes.Fenced", "{error}");
+    let (now, _) = current(objects).await.unwrap();
+    assert_eq!(now.value.head, closing.new_head_id, "nothing changed");
+    // Bootstrapping or inserting keeps the token; a newer holder closes.
+    assert!(close_batch(objects, "rotation-8", 8, false).await.unwrap().closed);
 }
 
 /// Eight writers insert 400 statuses (each liked twice) while rotations close and merge the
@@ -205,7 +197,7 @@ async fn inserts_racing_rotations_lose_and_repeat_nothing() {
             let mut closed = Vec::new();
             for round in 0..12 {
                 tokio::time::sleep(std::time::Duration::from_millis(40)).await;
-                let closing = close_batch(&objects, &format!("rotation-{round}"), false)
+                let closing = close_batch(&objects, &format!("rotation-{round}"), round + 1, false)
                     .await
                     .unwrap();
                 if let Some(batch) = closing.closed_head_id {
@@ -243,4 +235,65 @@ async fn inserts_racing_rotations_lose_and_repeat_nothing() {
         let expected: Vec<u32> = (0..50).rev().collect();
         assert_eq!(mine, expected, "writer {writer}'s statuses, newest first");
     }
+}
+
+#[tokio::test]
+async fn insert_batch_links_a_batch_behind_the_head_once() {
+    use publikes::insert_batch::insert_batch;
+    let fixture = fixture();
+    let objects = &fixture.objects;
+    for id in ["1", "2"] {
+        insert_status(objects, id, 1).await.unwrap();
+    }
+    let closing = close_batch(objects, "rotation-1", 1, false).await.unwrap();
+    let closed = closing.closed_head_id.unwrap();
+    insert_status(objects, "3", 3).await.unwrap();
+    // Statuses newest first; "2" was stored before, "9" is named twice.
+    let statuses: Vec<Entry> = ["9", "8", "2", "9", "7"]
+        .iter()
+        .map(|id| Entry {
+            id: (*id).into(),
+            ts: 100,
+        })
+        .collect();
+    let inserted = insert_batch(objects, "17000000000000-import", &statuses, "cli", 2)
+        .await
+        .unwrap();
+    assert_eq!(inserted.inserted, ["9", "8", "7"]);
+    assert_eq!(inserted.duplicates, ["2"]);
+    // Behind the head batch, before the batch closed last; current.json names it last.
+    assert_eq!(walk(objects).await, ["3", "9", "8", "7", "2", "1"]);
+    let (now, head) = current(objects).await.unwrap();
+    assert_eq!(now.value.last.as_deref(), Some("17000000000000-import"));
+    assert_eq!(now.value.lock_token, Some(2));
+    let import = objects
+        .get::<Batch>(&batch_key("17000000000000-import"))
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!((import.head, import.next.as_deref()), (false, Some(closed.as_str())));
+    // Run again (a retried task): the same answer, nothing twice.
+    let again = insert_batch(objects, "17000000000000-import", &statuses, "cli", 2)
+        .await
+        .unwrap();
+    assert_eq!(again, inserted);
+    assert_eq!(walk(objects).await, ["3", "9", "8", "7", "2", "1"]);
+    // A like of an inserted status is a duplicate; rotations go on around the batch.
+    assert!(matches!(
+        insert_status(objects, "8", 5).await.unwrap(),
+        Inserting::Duplicate { .. }
+    ));
+    merge_batch(objects, &closed).await.unwrap();
+    let closing = close_batch(objects, "rotation-3", 3, false).await.unwrap();
+    assert_eq!(closing.closed_head_id.as_deref(), Some(head.as_str()));
+    merge_batch(objects, &head).await.unwrap();
+    assert_eq!(walk(objects).await, ["3", "9", "8", "7", "2", "1"]);
+    // A stale lease holder, a batch id that is not one, and a batch that is not an import are refused.
+    let stale = insert_batch(objects, "17000000000001-import", &statuses, "cli", 2).await;
+    assert_eq!(stale.unwrap_err().error_type(), "Publikes.Fenced");
+    let bad = insert_batch(objects, "../x", &statuses, "cli", 9).await;
+    assert_eq!(bad.unwrap_err().error_type(), "Publikes.Invalid");
+    let taken = insert_batch(objects, &closed, &statuses, "cli", 9).await;
+    assert_eq!(taken.unwrap_err().error_type(), "Publikes.Invalid");
 }

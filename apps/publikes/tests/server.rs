@@ -76,16 +76,20 @@ async fn the_route_the_queue_store_status_and_rotation() {
     let server = start(folder.path(), &format!("http://{fxtwitter}"));
     let client = server.client();
 
-    // rotate-batch on an empty list (before any like): it takes and releases the lock and rotates nothing.
+    // rotate-batch on an empty list (before any like): it takes and releases the lock (the lease
+    // publikes-rotation) and rotates nothing; the next rotation gets the lock, with a newer token.
     let ended = run(&client, "rotate-batch", "empty", json!({})).await;
     assert_eq!(ended["status"], "SUCCEEDED", "{ended}");
-    assert_eq!(
-        object(&client, "data/private/locks/current").await,
-        None,
-        "the lock is released"
-    );
     let output: Value = serde_json::from_str(ended["output"].as_str().unwrap()).unwrap();
     assert_eq!(output["close"]["closed"], false, "{output}");
+    let first_token = output["lock"]["Token"].as_u64().expect("a fencing token");
+    let again = run(&client, "rotate-batch", "empty-again", json!({})).await;
+    let output: Value = serde_json::from_str(again["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output["lock"]["Token"],
+        json!(first_token + 1),
+        "the lock was released: {output}"
+    );
 
     // The route: 401 without or with a wrong secret, 400 for a bad body, 202 otherwise.
     let (status, body) = like(&server, None, r#"{"id":"1"}"#).await;
@@ -145,5 +149,90 @@ async fn the_route_the_queue_store_status_and_rotation() {
     assert_eq!(
         (&gone["complete"], &gone["fxtwitter_data"]),
         (&json!(true), &Value::Null)
+    );
+
+    // insert-batch, the CLI: the statuses become a batch behind the head batch, under the lock.
+    let inserted = std::process::Command::new(env!("CARGO_BIN_EXE_publikes"))
+        .args([
+            "insert-batch",
+            "--endpoint",
+            &server.endpoint(),
+            "--batch-id",
+            "1700000000-import",
+        ])
+        .args(["1790000000000000003", "1790000000000000002", "1790000000000000001"])
+        .output()
+        .expect("publikes insert-batch runs");
+    let said = String::from_utf8_lossy(&inserted.stdout);
+    assert!(
+        inserted.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&inserted.stderr)
+    );
+    assert_eq!(said.trim(), "batch 1700000000-import: 2 inserted, 1 stored before");
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_publikes"))
+        .args(["insert-batch", "--endpoint", &server.endpoint(), "12x"])
+        .output()
+        .expect("publikes insert-batch runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("\"12x\" is not a status id"));
+
+    // The page and the public list read with plain GETs; nothing else does.
+    let plain = reqwest::Client::new();
+    let page = plain
+        .get(format!("{}/publikes/index.html", server.endpoint()))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(page.text().await.unwrap().contains("data/public/current.json"));
+    let head = plain
+        .head(format!("{}/publikes/index.html", server.endpoint()))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(head.status().as_u16(), 200);
+    let walked = publikes::reader::walk(|key| {
+        let plain = plain.clone();
+        let url = format!("{}/publikes/{key}", server.endpoint());
+        async move {
+            let response = plain
+                .get(url)
+                .send()
+                .await
+                .map_err(|error| publikes::Error::Storage(error.to_string()))?;
+            assert_eq!(response.status().as_u16(), 200, "{key}");
+            Ok(Some(response.bytes().await.unwrap().to_vec()))
+        }
+    })
+    .await
+    .expect("the list reads unsigned");
+    assert_eq!(
+        walked,
+        ["1790000000000000001", "1790000000000000003", "1790000000000000002"]
+    );
+    for (method, path) in [
+        ("GET", "/publikes/data/private/statuses/1790000000000000001.json"),
+        ("GET", "/publikes/data/public/nothing-here.json"),
+        ("GET", "/publikes?list-type=2&prefix=data/public/"),
+        ("GET", "/publikes/data/public/current.json?versionId=1"),
+        ("PUT", "/publikes/data/public/current.json"),
+        ("DELETE", "/publikes/index.html"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = plain
+            .request(method.clone(), format!("{}{path}", server.endpoint()))
+            .send()
+            .await
+            .expect("answered");
+        let status = answer.status().as_u16();
+        let body = answer.text().await.unwrap();
+        assert_eq!(status, 403, "{method} {path}: {body}");
+        assert!(body.contains("<Code>AccessDenied</Code>"), "{method} {path}: {body}");
+    }
+    assert!(
+        object(&client, "data/public/current.json").await.is_some(),
+        "still there"
     );
 }

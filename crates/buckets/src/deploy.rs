@@ -14,6 +14,10 @@ pub struct DeclaredBucket {
     pub name: String,
     /// Where its object events go; the rules' ids are unique within the bucket.
     pub notifications: Vec<NotificationRule>,
+    /// Key prefixes whose objects anyone may read (`GetObject`, `HeadObject`) without a
+    /// signature, as a bucket policy granting `s3:GetObject` on `arn:aws:s3:::NAME/PREFIX*` to
+    /// everyone would; listing and every write stay signed.
+    pub public_read: Vec<String>,
 }
 
 /// Checks declared buckets: their names by S3's rules and their notification rules as
@@ -31,6 +35,16 @@ pub fn check_declared(
                 other => other.to_string(),
             };
             problems.push(format!("buckets.{}: {reason}", bucket.name));
+        }
+        for (index, prefix) in bucket.public_read.iter().enumerate() {
+            if prefix.len() > names::MAX_KEY_BYTES {
+                problems.push(format!(
+                    "buckets.{}.public_read[{index}]: a prefix is at most {} bytes, not {}",
+                    bucket.name,
+                    names::MAX_KEY_BYTES,
+                    prefix.len()
+                ));
+            }
         }
         for problem in rules::check(&bucket.notifications, target_exists) {
             problems.push(format!(
@@ -56,7 +70,33 @@ impl Buckets {
             }
             self.set_notifications(&bucket.name, bucket.notifications.clone())
                 .await?;
+            self.set_public_read(&bucket.name, bucket.public_read.clone());
         }
         Ok(created)
+    }
+
+    /// Sets the key prefixes of `bucket` that anyone may read without a signature (none when
+    /// empty). Kept in memory: the app's manifest, deployed at every start, is their source.
+    pub fn set_public_read(&self, bucket: &str, prefixes: Vec<String>) {
+        let mut public = match self.inner.public_read.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if prefixes.is_empty() {
+            public.remove(bucket);
+        } else {
+            public.insert(bucket.to_owned(), prefixes);
+        }
+    }
+
+    /// Whether anyone may read `key` of `bucket` without a signature.
+    pub fn is_public_read(&self, bucket: &str, key: &str) -> bool {
+        let public = match self.inner.public_read.read() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        public
+            .get(bucket)
+            .is_some_and(|prefixes| prefixes.iter().any(|prefix| key.starts_with(prefix.as_str())))
     }
 }

@@ -86,6 +86,8 @@ struct Inner {
     options: Options,
     /// Wakes the delivery loop after a commit that may have written events.
     wake: tokio::sync::Notify,
+    /// Each bucket's key prefixes readable without a signature (its app's `public_read`).
+    public_read: std::sync::RwLock<std::collections::HashMap<String, Vec<String>>>,
 }
 
 /// A put of one object.
@@ -137,6 +139,7 @@ impl Buckets {
                 blobs,
                 options,
                 wake: tokio::sync::Notify::new(),
+                public_read: Default::default(),
             }),
         }
     }

@@ -490,3 +490,42 @@ async fn multipart_parts_are_not_orphans_and_go_when_completed_or_aborted() {
         Err(Error::NoSuchUpload { .. })
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_public_read_prefixes_are_checked_set_and_replaced() {
+    use crate::deploy::{DeclaredBucket, check_declared};
+    let fixture = fixture(Options::default());
+    let declared = |prefixes: &[&str]| DeclaredBucket {
+        name: "site".into(),
+        notifications: Vec::new(),
+        public_read: prefixes.iter().map(|prefix| (*prefix).to_owned()).collect(),
+    };
+    let too_long = "p".repeat(1025);
+    let problems = check_declared(&[declared(&["ok/", &too_long])], &|_| Ok(())).unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("buckets.site.public_read[1]: "), "{problems:?}");
+
+    let buckets = &fixture.buckets;
+    assert!(
+        !buckets.is_public_read("site", "index.html"),
+        "nothing is public by default"
+    );
+    buckets
+        .deploy_declared(&[declared(&["index.html", "data/public/"])], now())
+        .await
+        .expect("deployed");
+    assert!(buckets.is_public_read("site", "index.html"));
+    assert!(buckets.is_public_read("site", "data/public/current.json"));
+    assert!(!buckets.is_public_read("site", "data/private/x.json"));
+    assert!(!buckets.is_public_read("site", "data/publicity"));
+    assert!(
+        !buckets.is_public_read("other", "index.html"),
+        "only the declaring bucket"
+    );
+    // Deployed again without it: nothing is public any more.
+    buckets
+        .deploy_declared(&[declared(&[])], now())
+        .await
+        .expect("deployed");
+    assert!(!buckets.is_public_read("site", "index.html"));
+}

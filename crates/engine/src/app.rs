@@ -41,6 +41,7 @@
 //!
 //! [buckets.uploads]                                  # S3 semantics; created if missing
 //! eventbridge = true                                 # every object event to the default bus too
+//! public_read = ["index.html", "public/"]            # key prefixes anyone may GET/HEAD unsigned (optional)
 //! [[buckets.uploads.notifications]]                  # where its object events go (optional)
 //! id = "promote-json"                                # optional; unique within the bucket
 //! events = ["s3:ObjectCreated:*"]                    # S3's event names
@@ -155,6 +156,9 @@ pub struct BucketEntry {
     /// or `Object Deleted`).
     #[serde(default)]
     pub eventbridge: bool,
+    /// Key prefixes whose objects anyone may `GET` or `HEAD` without a signature.
+    #[serde(default)]
+    pub public_read: Vec<String>,
 }
 
 /// `[[buckets.NAME.notifications]]`: events of these names on keys with this prefix and suffix

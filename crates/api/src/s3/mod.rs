@@ -1,7 +1,9 @@
 //! The S3 REST API, path-style (`/{bucket}/{key}`), on the same port as the AWS JSON protocols:
 //! requests without `X-Amz-Target` land here. Each is verified (SigV4 for `s3`, in its header or
 //! presigned in its query), its body decoded, and its operation chosen by method, path and
-//! query, then served by [`sluice_buckets::Buckets`].
+//! query, then served by [`sluice_buckets::Buckets`]. The one exception: an unsigned `GET` or
+//! `HEAD` of an object under a prefix its bucket's manifest declares `public_read`, with no query,
+//! is served without a signature (an app's static page and the JSON it reads).
 
 mod body;
 mod buckets;
@@ -110,6 +112,16 @@ async fn handle(options: &Options, request: Request) -> Result<Response, S3Error
         service: SIGNING_NAME,
         region: options.region.as_deref(),
     };
+    if let Some(request) = public_read(service, &parts, &raw) {
+        let bucket = request.bucket.as_deref().unwrap_or_default();
+        let key = request.key.as_deref().unwrap_or_default();
+        // As S3 answers an anonymous reader allowed `s3:GetObject` but not `s3:ListBucket`: a
+        // missing key is a 403, which says nothing of which keys exist.
+        return match objects::get(service, &request, bucket, key).await {
+            Err(error) if error.code == Code::NoSuchKey => Err(S3Error::new(Code::AccessDenied, "Access Denied")),
+            other => other,
+        };
+    }
     let verified = sigv4::s3::verify(&signed, &options.credentials, scope, options.clock.now())?;
     let body = body::decode(&parts.headers, raw, &verified)?;
     let (bucket, key) = split_path(parts.uri.path())?;
@@ -128,6 +140,35 @@ async fn handle(options: &Options, request: Request) -> Result<Response, S3Error
         (Some(_), Some(_)) => objects::object_level(service, &request, now).await,
     }
     .map(IntoResponse::into_response)
+}
+
+/// An unsigned `GET` or `HEAD` of an object whose key a bucket's manifest declares public
+/// (`public_read`), with no query and no body: the request to serve without a signature. Any
+/// other unsigned request is left to the signature check, which refuses it.
+fn public_read(service: &Service, parts: &axum::http::request::Parts, raw: &Bytes) -> Option<S3Request> {
+    let signed = parts.headers.contains_key("authorization")
+        || parts
+            .uri
+            .query()
+            .is_some_and(|query| query.contains("X-Amz-Signature="));
+    let method = &parts.method;
+    if signed || !(method == Method::GET || method == Method::HEAD) || parts.uri.query().is_some() || !raw.is_empty() {
+        return None;
+    }
+    let Ok((Some(bucket), Some(key))) = split_path(parts.uri.path()) else {
+        return None;
+    };
+    if !service.buckets.is_public_read(&bucket, &key) {
+        return None;
+    }
+    Some(S3Request {
+        method: parts.method.clone(),
+        bucket: Some(bucket),
+        key: Some(key),
+        query: Vec::new(),
+        headers: parts.headers.clone(),
+        body: Bytes::new(),
+    })
 }
 
 /// `/bucket/key…` into the bucket and the key, percent-decoded.

@@ -210,7 +210,7 @@ pub(super) fn copy_source(request: &S3Request) -> Result<(String, String), S3Err
     }
 }
 
-async fn get(service: &Service, request: &S3Request, bucket: &str, key: &str) -> Result<Response, S3Error> {
+pub(crate) async fn get(service: &Service, request: &S3Request, bucket: &str, key: &str) -> Result<Response, S3Error> {
     let object = service.buckets.object(bucket, key).await?;
     if let Err(refusal) = check_read_conditions(&object, &request.headers, "") {
         if refusal.code == Code::PreconditionFailed || request.method == Method::HEAD {

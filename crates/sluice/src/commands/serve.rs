@@ -434,6 +434,7 @@ impl Deployer {
             declared.push(sluice_buckets::DeclaredBucket {
                 name: name.clone(),
                 notifications,
+                public_read: entry.public_read.clone(),
             });
         }
         let mut in_app: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
