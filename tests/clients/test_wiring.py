@@ -36,7 +36,7 @@ def write_app(folder, record_file):
             '[queues.fanout]\n\n'
             '[queues.fanout-objects]\n\n'
             '[queues."fanout.fifo"]\n\n'
-            '[queues.jobs]\nVisibilityTimeout = 5\n\n'
+            '[queues.jobs]\nVisibilityTimeout = 30\n\n'
             '[event_source_mappings.jobs]\nqueue = "jobs"\nfunction = "append"\n'
             'batch_size = 50\nmaximum_batching_window_seconds = 5\n'
         )
