@@ -104,6 +104,8 @@ fn run(mut connection: Connection, receiver: mpsc::Receiver<Job>, checkpoint_hin
                     // Nothing in this transaction has changed a row yet, this job included: it
                     // read only committed rows and wrote nothing, so its answer stands whatever
                     // becomes of the commit (a receive that found nothing, a stale delete).
+                    // SQLite does not count schema changes as row changes: writes run no DDL
+                    // (migrations run before the writer starts), and must not.
                     reply(Ok(()));
                 } else {
                     replies.push(reply);
