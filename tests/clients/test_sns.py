@@ -70,6 +70,7 @@ class Sns(unittest.TestCase):
         )
         cls.sns = client("sns")
         cls.sqs = client("sqs")
+        cls.events = client("events")
         cls.sfn = client("stepfunctions")
 
     @classmethod
@@ -251,6 +252,32 @@ class Sns(unittest.TestCase):
         [message] = self.receive(dead_url, 1)
         envelope = json.loads(message["Body"])
         self.assertEqual((envelope["MessageId"], envelope["Message"]), (published["MessageId"], "undeliverable"))
+
+    def test_a_bus_rule_publishes_to_a_topic_that_fans_out_to_its_queues(self):
+        arn = self.topic()
+        raw_url, raw = self.queue()
+        wrapped_url, wrapped = self.queue()
+        self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=raw, Attributes={"RawMessageDelivery": "true"})
+        self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=wrapped)
+        source = f"shop-{uuid.uuid4().hex[:8]}"
+        rule = f"to-topic-{uuid.uuid4().hex[:8]}"
+        self.events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source], "detail": {"kind": ["order"]}}))
+        self.assertEqual(self.events.put_targets(Rule=rule, Targets=[{"Id": "topic", "Arn": arn}])["FailedEntryCount"], 0)
+        answer = self.events.put_events(Entries=[
+            {"Source": source, "DetailType": "Order placed", "Detail": json.dumps({"kind": "order", "id": 7})},
+            {"Source": source, "DetailType": "Refund", "Detail": json.dumps({"kind": "refund", "id": 8})},
+        ])
+        self.assertEqual(answer["FailedEntryCount"], 0)
+        [message] = self.receive(raw_url, 1)
+        event = json.loads(message["Body"])
+        self.assertEqual(event["id"], answer["Entries"][0]["EventId"])
+        self.assertEqual((event["source"], event["detail-type"], event["detail"]), (source, "Order placed", {"kind": "order", "id": 7}))
+        [message] = self.receive(wrapped_url, 1)
+        envelope = json.loads(message["Body"])
+        self.assertEqual((envelope["Type"], envelope["TopicArn"]), ("Notification", arn))
+        self.assertEqual(json.loads(envelope["Message"])["id"], answer["Entries"][0]["EventId"])
+        # The refund matched no rule: nothing more reaches either queue.
+        self.assertEqual(self.receive(raw_url, 1, timeout=2) + self.receive(wrapped_url, 1, timeout=2), [])
 
     def test_fifo_topics_keep_each_group_in_order_and_deduplicate(self):
         arn = self.topic(fifo=True, ContentBasedDeduplication="true")

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use sluice_store::queues::{QueueRecord, QueueStore};
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 pub use attributes::{Config, RedrivePolicy};
 pub use batch::{BatchEntry, BatchFailure, BatchOutcome};
@@ -113,7 +114,16 @@ struct Inner {
     wakers: Mutex<HashMap<i64, Arc<Notify>>>,
     /// When each queue was last purged (one purge per 60 seconds).
     purges: Mutex<HashMap<i64, i64>>,
+    /// Queue records by name, as message operations last read them, with when they were read.
+    catalog: Mutex<HashMap<String, (Instant, Arc<QueueRecord>)>>,
 }
+
+/// How long a message operation (send, receive, delete, visibility change) reuses a queue's record
+/// before reading it again. This process forgets a queue as soon as it changes or deletes it; the
+/// time bounds how long another process's change (on a shared store) goes unseen, as SQS itself
+/// takes up to 60 seconds to apply attribute changes everywhere. A queue deleted elsewhere is
+/// still refused at once: the store checks the queue's id in every message write.
+const CATALOG_MILLIS: u64 = 1_000;
 
 impl Queues {
     /// The queues on `store`.
@@ -125,6 +135,7 @@ impl Queues {
                 clock,
                 wakers: Mutex::new(HashMap::new()),
                 purges: Mutex::new(HashMap::new()),
+                catalog: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -166,9 +177,46 @@ impl Queues {
         self.inner.store.as_ref()
     }
 
-    /// The queue of that name, or `QueueDoesNotExist`.
+    /// The queue of that name, or `QueueDoesNotExist`, read from the store: what management
+    /// operations (attributes, tags, deletes) use.
     async fn queue(&self, name: &str) -> Result<QueueRecord> {
         self.store().queue(name).await?.ok_or_else(Error::no_queue)
+    }
+
+    /// The queue of that name for a message operation, from the catalog when it read the queue
+    /// less than [`CATALOG_MILLIS`] ago; `QueueDoesNotExist` when there is none.
+    pub(crate) async fn message_queue(&self, name: &str) -> Result<Arc<QueueRecord>> {
+        self.find_message_queue(name).await?.ok_or_else(Error::no_queue)
+    }
+
+    /// Like [`Queues::message_queue`], answering `None` for a missing queue (not remembered).
+    pub(crate) async fn find_message_queue(&self, name: &str) -> Result<Option<Arc<QueueRecord>>> {
+        let fresh_since = Instant::now().checked_sub(Duration::from_millis(CATALOG_MILLIS));
+        if let Some((read_at, queue)) = self.catalog().get(name)
+            && fresh_since.is_none_or(|since| *read_at > since)
+        {
+            return Ok(Some(queue.clone()));
+        }
+        let read_at = Instant::now();
+        let Some(queue) = self.store().queue(name).await? else {
+            self.forget(name);
+            return Ok(None);
+        };
+        let queue = Arc::new(queue);
+        self.catalog().insert(name.to_owned(), (read_at, queue.clone()));
+        Ok(Some(queue))
+    }
+
+    /// Drops a queue from the catalog: this process has just changed, created or deleted it.
+    fn forget(&self, name: &str) {
+        self.catalog().remove(name);
+    }
+
+    fn catalog(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<QueueRecord>)>> {
+        self.inner
+            .catalog
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn waker(&self, queue_id: i64) -> Arc<Notify> {

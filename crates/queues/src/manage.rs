@@ -63,6 +63,7 @@ impl Queues {
                 now_millis: self.now(),
             })
             .await?;
+        self.forget(name);
         match created {
             QueueCreated::New(queue) => Ok(queue),
             QueueCreated::Existing(queue) => {
@@ -150,6 +151,7 @@ impl Queues {
             })
             .await
             .map_err(from_store)?;
+        self.forget(name);
         self.wake(queue.id);
         Ok(())
     }
@@ -203,7 +205,9 @@ impl Queues {
     /// `DeleteQueue`: the queue and its messages go at once.
     pub async fn delete_queue(&self, name: &str) -> Result<()> {
         let queue = self.queue(name).await?;
-        self.store().delete_queue(queue.id).await.map_err(from_store)?;
+        let deleted = self.store().delete_queue(queue.id).await.map_err(from_store);
+        self.forget(name);
+        deleted?;
         self.wake(queue.id);
         Ok(())
     }

@@ -63,7 +63,7 @@ pub struct ChangeVisibility {
 impl Queues {
     /// `DeleteMessage`.
     pub async fn delete_message(&self, name: &str, receipt_handle: &str) -> Result<()> {
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let receipt = decode_handle(queue.id, receipt_handle)?;
         let results = self
             .store()
@@ -79,7 +79,7 @@ impl Queues {
     /// `DeleteMessageBatch`: entries are receipt handles.
     pub async fn delete_message_batch(&self, name: &str, entries: Vec<BatchEntry<String>>) -> Result<BatchOutcome<()>> {
         batch::check(&entries, "DeleteMessageBatchRequestEntry")?;
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::new();
         for entry in &entries {
@@ -135,7 +135,7 @@ impl Queues {
         name: &str,
         entries: Vec<BatchEntry<ChangeVisibility>>,
     ) -> Result<BatchOutcome<()>> {
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let now = self.now();
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::new();

@@ -81,7 +81,7 @@ impl Queues {
                 "Must be >= 0 and <= 43200, if provided.",
             ));
         }
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let config = Config::of(&queue.attributes);
         let wait = request.wait_seconds.unwrap_or(i64::from(config.wait_seconds));
         let visibility_millis = request
@@ -144,7 +144,7 @@ impl Queues {
         let Some(policy) = &config.redrive else {
             return Ok(None);
         };
-        let Some(dead_letter) = self.store().queue(policy.dead_letter_queue_name()).await? else {
+        let Some(dead_letter) = self.find_message_queue(policy.dead_letter_queue_name()).await? else {
             return Ok(None);
         };
         Ok(Some(Redrive {

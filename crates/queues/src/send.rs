@@ -58,7 +58,7 @@ pub(crate) fn sequence_text(number: u64) -> String {
 impl Queues {
     /// `SendMessage`.
     pub async fn send_message(&self, name: &str, message: SendMessage) -> Result<Sent> {
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let now = self.now();
         let prepared = prepare(&queue, &message, now)?;
         let answer = answer_of(&prepared);
@@ -96,7 +96,7 @@ impl Queues {
                 format!("Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes."),
             ));
         }
-        let queue = self.queue(name).await?;
+        let queue = self.message_queue(name).await?;
         let now = self.now();
         let mut outcome = BatchOutcome::default();
         let mut accepted = Vec::new();

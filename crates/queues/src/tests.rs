@@ -576,3 +576,71 @@ async fn fifo_order_holds_under_concurrent_receivers() {
         *expected += 1;
     }
 }
+
+#[tokio::test]
+async fn message_operations_see_this_processs_queue_changes_at_once() {
+    let fixture = Fixture::new();
+    fixture.create("cached", &[("VisibilityTimeout", "300")]).await;
+    fixture.send("cached", "first", None).await;
+    assert_eq!(fixture.receive("cached", 1).await.len(), 1);
+    // The queue's record is in the catalog now; a new visibility timeout applies to the next
+    // receive all the same.
+    let zero = BTreeMap::from([("VisibilityTimeout".to_owned(), "0".to_owned())]);
+    fixture.queues.set_queue_attributes("cached", &zero).await.unwrap();
+    fixture.send("cached", "second", None).await;
+    let bodies: Vec<String> = fixture
+        .receive("cached", 10)
+        .await
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(bodies, ["second"]);
+    assert_eq!(fixture.receive("cached", 10).await.len(), 1, "received again at once");
+
+    // Deleted: refused at once; created again: a new queue, without the old messages.
+    fixture.queues.delete_queue("cached").await.unwrap();
+    let refused = fixture
+        .queues
+        .send_message(
+            "cached",
+            SendMessage {
+                body: "late".into(),
+                ..SendMessage::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(refused), Code::QueueDoesNotExist);
+    fixture.create("cached", &[]).await;
+    assert!(fixture.receive("cached", 10).await.is_empty());
+    fixture.send("cached", "third", None).await;
+    assert_eq!(fixture.receive("cached", 10).await[0].body, "third");
+}
+
+#[tokio::test]
+async fn a_queue_deleted_by_another_process_is_refused_at_once() {
+    let fixture = Fixture::new();
+    fixture.create("shared", &[]).await;
+    fixture.send("shared", "cached now", None).await;
+    // Another server on the same store deletes the queue; this one still has it in its catalog.
+    let other = Queues::new(fixture.queues.inner.store.clone(), Options::default(), Clock::system());
+    other.delete_queue("shared").await.unwrap();
+    let refused = fixture
+        .queues
+        .send_message(
+            "shared",
+            SendMessage {
+                body: "late".into(),
+                ..SendMessage::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(refused), Code::QueueDoesNotExist);
+    let request = ReceiveMessage {
+        wait_seconds: Some(0),
+        ..ReceiveMessage::default()
+    };
+    let refused = fixture.queues.receive_message("shared", &request).await.unwrap_err();
+    assert_eq!(code(refused), Code::QueueDoesNotExist);
+}

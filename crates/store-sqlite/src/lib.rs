@@ -85,6 +85,7 @@ impl SqliteStore {
                     connection
                         .execute_batch("PRAGMA busy_timeout = 5000")
                         .map_err(backend)?;
+                    schema::stable_plans(&connection).map_err(backend)?;
                     connection
                 }
             };

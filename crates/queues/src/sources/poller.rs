@@ -82,7 +82,7 @@ impl Poller {
     /// follow until the batch is full, the window ends, or the event would pass 6 MB.
     async fn receive(&self) -> Result<Option<Batch>> {
         let mapping = &self.mapping;
-        let queue = self.queues.queue(&mapping.queue).await?;
+        let queue = self.queues.message_queue(&mapping.queue).await?;
         let config = Config::of(&queue.attributes);
         let visibility_millis = i64::from(config.visibility_timeout) * 1000;
         let redrive = self.queues.redrive(&config).await?;

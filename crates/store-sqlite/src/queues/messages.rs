@@ -181,6 +181,9 @@ fn message_state(connection: &Connection, row: i64) -> Result<Option<MessageStat
 pub(crate) fn delete(connection: &Connection, queue_id: i64, receipts: &[Receipt]) -> Result<Vec<Deletion>> {
     require_queue(connection, queue_id)?;
     let mut results = Vec::with_capacity(receipts.len());
+    // Each group touched is refreshed once, after all the deletes: a batch usually holds one
+    // receive's messages, several of one group.
+    let mut groups = std::collections::BTreeSet::new();
     for receipt in receipts {
         let state = message_state(connection, receipt.message)?;
         let Some((_, _, _, group)) =
@@ -193,10 +196,11 @@ pub(crate) fn delete(connection: &Connection, queue_id: i64, receipts: &[Receipt
             .prepare_cached("DELETE FROM queue_messages WHERE id = ?1")
             .and_then(|mut statement| statement.execute([receipt.message]))
             .map_err(backend)?;
-        if let Some(group) = group {
-            refresh_group(connection, queue_id, &group)?;
-        }
+        groups.extend(group);
         results.push(Deletion::Deleted);
+    }
+    for group in groups {
+        refresh_group(connection, queue_id, &group)?;
     }
     Ok(results)
 }
@@ -210,6 +214,7 @@ pub(crate) fn change_visibility(
 ) -> Result<Vec<VisibilityChanged>> {
     require_queue(connection, queue_id)?;
     let mut results = Vec::with_capacity(changes.len());
+    let mut groups = std::collections::BTreeSet::new();
     for change in changes {
         let state = message_state(connection, change.receipt.message)?;
         let Some((_, _, visible, group)) =
@@ -226,10 +231,11 @@ pub(crate) fn change_visibility(
             .prepare_cached("UPDATE queue_messages SET visible_millis = ?2 WHERE id = ?1")
             .and_then(|mut statement| statement.execute(params![change.receipt.message, change.visible_until_millis]))
             .map_err(backend)?;
-        if let Some(group) = group {
-            refresh_group(connection, queue_id, &group)?;
-        }
+        groups.extend(group);
         results.push(VisibilityChanged::Changed);
+    }
+    for group in groups {
+        refresh_group(connection, queue_id, &group)?;
     }
     Ok(results)
 }
