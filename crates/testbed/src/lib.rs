@@ -13,6 +13,8 @@ pub struct Server {
     binary: PathBuf,
     folder: PathBuf,
     apps: Vec<PathBuf>,
+    /// `--store`, when the state lives elsewhere than the data directory.
+    store: Option<String>,
     child: Option<Child>,
     address: String,
     starts: usize,
@@ -22,10 +24,16 @@ impl Server {
     /// Starts `binary serve` with its data in `folder/data`, its log in `folder/server-N.log`,
     /// and the app folders deployed.
     pub fn start(binary: &Path, folder: &Path, apps: &[PathBuf]) -> Server {
+        Server::start_on(binary, folder, apps, None)
+    }
+
+    /// [`Server::start`] with `--store` (a PostgreSQL URL), when given.
+    pub fn start_on(binary: &Path, folder: &Path, apps: &[PathBuf], store: Option<&str>) -> Server {
         let mut server = Server {
             binary: binary.to_owned(),
             folder: folder.to_owned(),
             apps: apps.to_vec(),
+            store: store.map(str::to_owned),
             child: None,
             address: String::new(),
             starts: 0,
@@ -82,6 +90,9 @@ impl Server {
             .stderr(log);
         for app in &self.apps {
             command.arg("--app").arg(app);
+        }
+        if let Some(store) = &self.store {
+            command.arg("--store").arg(store);
         }
         self.child = Some(command.spawn().expect("start the server"));
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,4 +1,5 @@
-//! `sluice serve`: the engine on the embedded store, with the AWS APIs on one HTTP port.
+//! `sluice serve`: the engine on the embedded store (or on PostgreSQL with `--store`), with the
+//! AWS APIs on one HTTP port.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,12 @@ use sluice_api::admin::{DeployAppRequest, DeployAppResponse, DeployedStateMachin
 use sluice_api::{Admin, ApiError, Clock, Credentials, EngineService, ErrorCode, Options as ApiOptions};
 use sluice_engine::{Engine, Functions, Options};
 use sluice_queues::{Clock as QueueClock, DeclaredQueue, Options as QueueOptions, Queues};
+use sluice_store::Store;
+use sluice_store::bus::BusStore;
+use sluice_store::objects::BucketStore;
+use sluice_store::queues::QueueStore;
+use sluice_store::tables::TableStore;
+use sluice_store_postgres::PostgresStore;
 use sluice_store_sqlite::SqliteStore;
 
 /// The development key pair accepted on loopback when no keys are configured.
@@ -21,9 +28,14 @@ const DEPLOYED_APPS: &str = "deployed-apps.json";
 /// Arguments of `sluice serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The data directory: the SQLite file and the blob folder of the buckets.
+    /// The data directory: the SQLite file (unless --store names another) and the blob folder of
+    /// the buckets.
     #[arg(long, default_value = ".sluice")]
     pub data: PathBuf,
+    /// Where the state lives: a PostgreSQL URL (`postgres://user:password@host:port/database`)
+    /// instead of the SQLite file in --data. The blobs stay in --data.
+    #[arg(long, env = "SLUICE_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// The address to listen on; port 0 takes a free port, which the `serving` log line names.
     #[arg(long, default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
@@ -67,18 +79,15 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         ),
     }
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let store = Arc::new(
-        SqliteStore::open(&args.data.join("sluice.db"))
-            .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
-    );
+    let stores = open_stores(&args).await?;
     let blobs = sluice_blob::Blobs::local(&args.data.join("blobs"))
         .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
-    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, sluice_buckets::Options::default());
-    let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
-    let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
-    let engine = Engine::new(store.clone(), functions, Options::default());
+    let buckets = sluice_buckets::Buckets::new(stores.buckets, blobs, sluice_buckets::Options::default());
+    let tables = sluice_tables::Tables::new(stores.tables, sluice_tables::Options::default());
+    let queues = Queues::new(stores.queues, QueueOptions::default(), QueueClock::system());
+    let engine = Engine::new(stores.executions, functions, Options::default());
     let bus = sluice_bus::Bus::open(
-        store,
+        stores.bus,
         engine.clone(),
         None,
         sluice_bus::Options::default(),
@@ -122,9 +131,70 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the address listened on")?;
-    tracing::info!(%address, data = %args.data.display(), "serving");
+    tracing::info!(%address, data = %args.data.display(), store = stores.name, "serving");
     axum::serve(listener, router).await.context("the server stopped")?;
     Ok(())
+}
+
+/// One backend, seen through each store trait.
+struct Stores {
+    /// Which backend, for the log: `sqlite` or `postgres`.
+    name: &'static str,
+    executions: Arc<dyn Store>,
+    bus: Arc<dyn BusStore>,
+    tables: Arc<dyn TableStore>,
+    buckets: Arc<dyn BucketStore>,
+    queues: Arc<dyn QueueStore>,
+}
+
+impl Stores {
+    fn of<S: Store + BusStore + TableStore + BucketStore + QueueStore>(name: &'static str, store: S) -> Stores {
+        let store = Arc::new(store);
+        Stores {
+            name,
+            executions: store.clone(),
+            bus: store.clone(),
+            tables: store.clone(),
+            buckets: store.clone(),
+            queues: store,
+        }
+    }
+}
+
+/// Opens the store `--store` names, or the SQLite file in the data directory.
+async fn open_stores(args: &Args) -> Result<Stores> {
+    match args.store.as_deref() {
+        None => Ok(Stores::of(
+            "sqlite",
+            SqliteStore::open(&args.data.join("sluice.db"))
+                .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
+        )),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Stores::of(
+            "postgres",
+            PostgresStore::connect(url)
+                .await
+                .with_context(|| format!("cannot open the PostgreSQL store at {}", without_password(url)))?,
+        )),
+        Some(other) => bail!(
+            "--store must be a PostgreSQL URL (postgres://user:password@host:port/database), not {:?}",
+            without_password(other)
+        ),
+    }
+}
+
+/// A URL with its password (if any) masked, for messages.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// Deploys apps for `sluice serve --app` and for `SluiceAdmin.DeployApp`, and remembers them.
@@ -283,5 +353,23 @@ impl Admin for Deployer {
                 .collect(),
             functions: deployed.functions,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_are_masked_in_messages() {
+        assert_eq!(
+            without_password("postgres://sluice:secret@db:5432/sluice"),
+            "postgres://sluice:***@db:5432/sluice"
+        );
+        assert_eq!(
+            without_password("postgres://sluice@db/sluice"),
+            "postgres://sluice@db/sluice"
+        );
+        assert_eq!(without_password("mysql://a:b@c"), "mysql://a:***@c");
     }
 }
