@@ -2,15 +2,20 @@
 streaming bodies) and the AWS CLI, path-style on the server's one port.
 
 scripts/test runs this with SLUICE_BIN naming the built `sluice` binary. Each test class starts its
-own server on a free loopback port, in a temporary data directory.
+own server on a free loopback port, in a temporary data directory. The bucket tests run twice:
+with object bytes in the data directory's blob folder, and in a bucket of a real S3-compatible
+server (moto, pinned in requirements.txt, which decides conditional writes atomically) that the
+test starts on 127.0.0.1 and stops after.
 """
 
 import concurrent.futures
 import datetime
+import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +25,7 @@ import urllib.error
 import urllib.request
 
 import boto3
+import boto3.s3.transfer
 import botocore.exceptions
 from botocore.config import Config
 
@@ -28,13 +34,59 @@ AWS = os.path.join(os.path.dirname(sys.executable), "aws")
 KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+MOTO = os.path.join(os.path.dirname(sys.executable), "moto_server")
+BACKING = "sluice-blobs"
+
+
+class Moto:
+    """moto_server on a free loopback port, with the backing bucket Sluice keeps its blobs in."""
+
+    def __init__(self):
+        if not os.path.exists(MOTO):
+            raise RuntimeError(f"{MOTO} is missing: install tests/clients/requirements.txt (scripts/test does)")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", str(port)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="test",
+                               aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+        deadline = time.time() + 30
+        while True:
+            try:
+                self.s3.create_bucket(Bucket=BACKING)
+                return
+            except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError):
+                if self.process.poll() is not None or time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError("moto_server did not start")
+                time.sleep(0.1)
+
+    def blobs(self, prefix):
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BACKING, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def server_args(self):
+        return ["--s3-bucket", BACKING, "--s3-endpoint", self.endpoint, "--s3-access-key", "test", "--s3-secret-key", "test"]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
 class Server:
     """`sluice serve` on 127.0.0.1:0, until stopped."""
 
-    def __init__(self, apps=()):
+    def __init__(self, apps=(), args=()):
         self.folder = tempfile.mkdtemp(prefix="sluice-s3-")
         self.log_path = os.path.join(self.folder, "server.log")
-        command = [SLUICE, "serve", "--data", os.path.join(self.folder, "data"), "--listen", "127.0.0.1:0"]
+        command = [SLUICE, "serve", "--data", os.path.join(self.folder, "data"), "--listen", "127.0.0.1:0", *args]
         for app in apps:
             command += ["--app", app]
         self.log = open(self.log_path, "w")
@@ -75,6 +127,8 @@ def code(error):
 
 
 class S3Test(unittest.TestCase):
+    """The bucket tests, with object bytes in the data directory's blob folder."""
+
     @classmethod
     def setUpClass(cls):
         cls.server = Server()
@@ -87,6 +141,57 @@ class S3Test(unittest.TestCase):
     def bucket(self, name):
         self.s3.create_bucket(Bucket=name)
         return name
+
+    def stored_blobs(self, bucket):
+        """The blobs holding the bucket's bytes in the storage under Sluice."""
+        folder = os.path.join(self.server.folder, "data", "blobs", bucket)
+        return os.listdir(folder) if os.path.isdir(folder) else []
+
+    def test_bad_input_gets_s3_errors_and_writes_nothing(self):
+        bucket = self.bucket("bad-input")
+        self.s3.put_object(Bucket=bucket, Key="kept", Body=b"kept")
+        long_key = "k" * 1025
+
+        def refused(call, expected_code, status=None, mentions=None):
+            with self.assertRaises(botocore.exceptions.ClientError) as error:
+                call()
+            self.assertEqual(code(error), expected_code)
+            if status:
+                self.assertEqual(error.exception.response["ResponseMetadata"]["HTTPStatusCode"], status)
+            if mentions:
+                self.assertIn(mentions, error.exception.response["Error"]["Message"])
+            return error.exception.response
+
+        # Keys over 1,024 bytes, whichever way they come in.
+        refused(lambda: self.s3.put_object(Bucket=bucket, Key=long_key, Body=b"x"), "KeyTooLongError", 400, "1025 bytes")
+        refused(lambda: self.s3.copy_object(Bucket=bucket, Key=long_key, CopySource={"Bucket": bucket, "Key": "kept"}), "KeyTooLongError")
+        refused(lambda: self.s3.create_multipart_upload(Bucket=bucket, Key=long_key), "KeyTooLongError")
+        # Missing buckets.
+        for call in [
+            lambda: self.s3.put_object(Bucket="no-such-bucket", Key="k", Body=b"x"),
+            lambda: self.s3.get_object(Bucket="no-such-bucket", Key="k"),
+            lambda: self.s3.delete_object(Bucket="no-such-bucket", Key="k"),
+            lambda: self.s3.copy_object(Bucket="no-such-bucket", Key="k", CopySource={"Bucket": bucket, "Key": "kept"}),
+            lambda: self.s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": "no-such-bucket", "Key": "kept"}),
+            lambda: self.s3.list_multipart_uploads(Bucket="no-such-bucket"),
+        ]:
+            answer = refused(call, "NoSuchBucket", 404)
+            self.assertEqual(answer["Error"]["BucketName"], "no-such-bucket")
+        # Bad ranges: past the end is refused; a range S3 cannot parse is ignored.
+        refused(lambda: self.s3.get_object(Bucket=bucket, Key="kept", Range="bytes=4-"), "InvalidRange", 416)
+        refused(lambda: self.s3.get_object(Bucket=bucket, Key="kept", Range="bytes=-0"), "InvalidRange", 416)
+        self.assertEqual(self.s3.get_object(Bucket=bucket, Key="kept", Range="bytes=x-y")["Body"].read(), b"kept")
+        # Wrong conditional headers.
+        refused(lambda: self.s3.put_object(Bucket=bucket, Key="new", Body=b"x", IfNoneMatch='"abc"'), "NotImplemented", 501, "If-None-Match")
+        refused(lambda: self.s3.put_object(Bucket=bucket, Key="kept", Body=b"x", IfMatch='"0123"'), "PreconditionFailed", 412)
+        refused(lambda: self.s3.put_object(Bucket=bucket, Key="new", Body=b"x", IfMatch='"0123"'), "NoSuchKey", 404)
+        refused(lambda: self.s3.delete_object(Bucket=bucket, Key="kept", IfMatch='"0123"'), "PreconditionFailed", 412)
+        refused(lambda: self.s3.put_object(Bucket=bucket, Key="new", Body=b"x", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA=="), "BadDigest")
+        # Nothing was written: the one object, and the one blob under it.
+        self.assertEqual([item["Key"] for item in self.s3.list_objects_v2(Bucket=bucket)["Contents"]], ["kept"])
+        self.assertEqual(self.s3.get_object(Bucket=bucket, Key="kept")["Body"].read(), b"kept")
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+        self.assertEqual(len(self.stored_blobs(bucket)), 1, self.stored_blobs(bucket))
 
     def test_buckets_are_created_listed_headed_and_deleted(self):
         self.bucket("lifecycle")
@@ -274,6 +379,127 @@ class S3Test(unittest.TestCase):
         finally:
             shutil.rmtree(folder)
 
+    def test_multipart_uploads(self):
+        bucket = self.bucket("multipart")
+        big, small = os.urandom(5 * 1024 * 1024), b"tail bytes"
+        upload = self.s3.create_multipart_upload(Bucket=bucket, Key="joined.bin", ContentType="application/x-test", Metadata={"kind": "joined"})
+        upload_id = upload["UploadId"]
+        first = self.s3.upload_part(Bucket=bucket, Key="joined.bin", UploadId=upload_id, PartNumber=1, Body=big)
+        second = self.s3.upload_part(Bucket=bucket, Key="joined.bin", UploadId=upload_id, PartNumber=2, Body=small)
+        self.assertEqual(first["ETag"], '"%s"' % hashlib.md5(big).hexdigest())
+        listed = self.s3.list_parts(Bucket=bucket, Key="joined.bin", UploadId=upload_id)
+        self.assertEqual([(part["PartNumber"], part["Size"], part["ETag"]) for part in listed["Parts"]],
+                         [(1, len(big), first["ETag"]), (2, len(small), second["ETag"])])
+        uploads = self.s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        self.assertEqual([(item["Key"], item["UploadId"]) for item in uploads], [("joined.bin", upload_id)])
+        parts = [{"PartNumber": 1, "ETag": first["ETag"]}, {"PartNumber": 2, "ETag": second["ETag"]}]
+
+        def complete(key="joined.bin", upload=upload_id, parts=parts, **extra):
+            return self.s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}, **extra)
+
+        for wrong, expected in [
+            (list(reversed(parts)), "InvalidPartOrder"),
+            ([parts[0], {"PartNumber": 2, "ETag": first["ETag"]}], "InvalidPart"),
+            ([parts[0], {"PartNumber": 3, "ETag": second["ETag"]}], "InvalidPart"),
+        ]:
+            with self.assertRaises(botocore.exceptions.ClientError) as error:
+                complete(parts=wrong)
+            self.assertEqual(code(error), expected)
+        self.s3.put_object(Bucket=bucket, Key="joined.bin", Body=b"already here")
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            complete(IfNoneMatch="*")
+        self.assertEqual(code(error), "PreconditionFailed")
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            complete(IfMatch='"0123"')
+        self.assertEqual(code(error), "PreconditionFailed")
+        current = self.s3.head_object(Bucket=bucket, Key="joined.bin")["ETag"]
+        done = complete(IfMatch=current)
+        md5s = hashlib.md5(hashlib.md5(big).digest() + hashlib.md5(small).digest()).hexdigest()
+        self.assertEqual(done["ETag"], '"%s-2"' % md5s)
+        got = self.s3.get_object(Bucket=bucket, Key="joined.bin")
+        self.assertEqual(got["Body"].read(), big + small)
+        self.assertEqual((got["ETag"], got["ContentType"], got["Metadata"]), (done["ETag"], "application/x-test", {"kind": "joined"}))
+        ranged = self.s3.get_object(Bucket=bucket, Key="joined.bin", Range="bytes=%d-" % (len(big) - 3))["Body"].read()
+        self.assertEqual(ranged, big[-3:] + small)
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            complete()
+        self.assertEqual(code(error), "NoSuchUpload")
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []), [])
+        # Every part but the last must be 5 MiB.
+        tiny = self.s3.create_multipart_upload(Bucket=bucket, Key="tiny")["UploadId"]
+        etags = [self.s3.upload_part(Bucket=bucket, Key="tiny", UploadId=tiny, PartNumber=n, Body=b"x")["ETag"] for n in (1, 2)]
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            complete(key="tiny", upload=tiny, parts=[{"PartNumber": n, "ETag": etag} for n, etag in zip((1, 2), etags)])
+        self.assertEqual(code(error), "EntityTooSmall")
+        single = complete(key="tiny", upload=tiny, parts=[{"PartNumber": 2, "ETag": etags[1]}])
+        self.assertEqual(single["ETag"], '"%s-1"' % hashlib.md5(hashlib.md5(b"x").digest()).hexdigest())
+        # UploadPartCopy takes a range of an existing object.
+        copy = self.s3.create_multipart_upload(Bucket=bucket, Key="copied")["UploadId"]
+        copied = self.s3.upload_part_copy(Bucket=bucket, Key="copied", UploadId=copy, PartNumber=1,
+                                          CopySource={"Bucket": bucket, "Key": "joined.bin"}, CopySourceRange="bytes=0-9")
+        self.assertEqual(copied["CopyPartResult"]["ETag"], '"%s"' % hashlib.md5(big[:10]).hexdigest())
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            self.s3.upload_part_copy(Bucket=bucket, Key="copied", UploadId=copy, PartNumber=2,
+                                     CopySource={"Bucket": bucket, "Key": "joined.bin"}, CopySourceRange="bytes=0-%d" % (len(big) + len(small)))
+        self.assertEqual(code(error), "InvalidRange")
+        complete(key="copied", upload=copy, parts=[{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}])
+        self.assertEqual(self.s3.get_object(Bucket=bucket, Key="copied")["Body"].read(), big[:10])
+        # Aborted uploads are gone; their ids are refused after.
+        aborted = self.s3.create_multipart_upload(Bucket=bucket, Key="aborted")["UploadId"]
+        self.s3.upload_part(Bucket=bucket, Key="aborted", UploadId=aborted, PartNumber=1, Body=b"x")
+        self.s3.abort_multipart_upload(Bucket=bucket, Key="aborted", UploadId=aborted)
+        for call in [
+            lambda: self.s3.abort_multipart_upload(Bucket=bucket, Key="aborted", UploadId=aborted),
+            lambda: self.s3.upload_part(Bucket=bucket, Key="aborted", UploadId=aborted, PartNumber=2, Body=b"x"),
+            lambda: self.s3.list_parts(Bucket=bucket, Key="aborted", UploadId=aborted),
+        ]:
+            with self.assertRaises(botocore.exceptions.ClientError) as error:
+                call()
+            self.assertEqual(code(error), "NoSuchUpload")
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            self.s3.upload_part(Bucket=bucket, Key="aborted", UploadId=upload_id, PartNumber=10001, Body=b"x")
+        self.assertEqual(code(error), "InvalidArgument")
+        with self.assertRaises(botocore.exceptions.ClientError) as error:
+            self.s3.create_multipart_upload(Bucket="no-such-bucket", Key="k")
+        self.assertEqual(code(error), "NoSuchBucket")
+
+    def test_multipart_listing_pages_by_key_and_upload(self):
+        bucket = self.bucket("multipart-listing")
+        ids = {}
+        for key in ["b", "a", "b", "c/1", "c/2"]:
+            ids.setdefault(key, []).append(self.s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"])
+        expected = [("a", ids["a"][0]), ("b", ids["b"][0]), ("b", ids["b"][1]), ("c/1", ids["c/1"][0]), ("c/2", ids["c/2"][0])]
+        paged = [(item["Key"], item["UploadId"]) for page in self.s3.get_paginator("list_multipart_uploads").paginate(
+            Bucket=bucket, PaginationConfig={"PageSize": 2}) for item in page.get("Uploads", [])]
+        self.assertEqual(paged, expected)
+        rolled = self.s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+        self.assertEqual([item["Key"] for item in rolled["Uploads"]], ["a", "b", "b"])
+        self.assertEqual([prefix["Prefix"] for prefix in rolled["CommonPrefixes"]], ["c/"])
+        after = self.s3.list_multipart_uploads(Bucket=bucket, KeyMarker="b", UploadIdMarker=ids["b"][0])
+        self.assertEqual([(item["Key"], item["UploadId"]) for item in after["Uploads"]], expected[2:])
+        # Deleting the bucket takes its unfinished uploads with it.
+        self.s3.delete_bucket(Bucket=bucket)
+
+    def test_upload_file_of_a_large_file_uses_multipart(self):
+        bucket = self.bucket("large-files")
+        folder = tempfile.mkdtemp()
+        try:
+            source = os.path.join(folder, "large.bin")
+            data = os.urandom(17 * 1024 * 1024 + 123)
+            with open(source, "wb") as file:
+                file.write(data)
+            config = boto3.s3.transfer.TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024)
+            self.s3.upload_file(source, bucket, "large.bin", Config=config)
+            head = self.s3.head_object(Bucket=bucket, Key="large.bin")
+            self.assertTrue(head["ETag"].endswith('-3"'), head["ETag"])
+            self.assertEqual(head["ContentLength"], len(data))
+            target = os.path.join(folder, "back.bin")
+            self.s3.download_file(bucket, "large.bin", target, Config=config)
+            with open(target, "rb") as file:
+                self.assertEqual(hashlib.sha256(file.read()).hexdigest(), hashlib.sha256(data).hexdigest())
+        finally:
+            shutil.rmtree(folder)
+
     def test_signed_chunks_are_verified(self):
         # Over HTTPS-less endpoints botocore streams unsigned chunks by default; ask for signed ones.
         signed = self.server.client(request_checksum_calculation="when_required", s3={"addressing_style": "path", "payload_signing_enabled": True})
@@ -304,6 +530,107 @@ class S3Test(unittest.TestCase):
             aws("s3", "rb", "s3://cli-bucket")
         finally:
             shutil.rmtree(folder)
+
+
+class S3CompatibleStorageTest(S3Test):
+    """The same bucket tests, with object bytes in a bucket of a real S3-compatible server."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = Moto()
+        try:
+            cls.server = Server(args=cls.moto.server_args())
+        except Exception:
+            cls.moto.stop()
+            raise
+        cls.s3 = cls.server.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.moto.stop()
+
+    def stored_blobs(self, bucket):
+        return self.moto.blobs(f"{bucket}/")
+
+    def test_object_bytes_are_in_the_backing_bucket(self):
+        bucket = self.bucket("backed")
+        self.s3.put_object(Bucket=bucket, Key="k", Body=b"stored elsewhere")
+        blobs = self.moto.blobs(f"{bucket}/")
+        self.assertEqual(len(blobs), 1, blobs)
+        self.assertEqual(self.moto.s3.get_object(Bucket=BACKING, Key=blobs[0])["Body"].read(), b"stored elsewhere")
+
+
+class SweepTest(unittest.TestCase):
+    """Replaced blobs and orphans (bytes a write stored but never committed, as a crash leaves
+    them) are swept from the blob folder, while the parts of an unfinished upload stay."""
+
+    SWEEPS = ["--blob-orphan-grace-seconds", "2", "--blob-sweep-seconds", "1", "--blob-garbage-delay-seconds", "1"]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(args=cls.SWEEPS)
+        cls.s3 = cls.server.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def blobs(self, bucket):
+        folder = os.path.join(self.server.folder, "data", "blobs", bucket)
+        return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+    def plant_orphans(self, bucket):
+        folder = os.path.join(self.server.folder, "data", "blobs", bucket)
+        for name in ["0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210#1"]:
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(b"never committed")
+
+    def wait_for_blobs(self, bucket, count):
+        deadline = time.time() + 30
+        while len(self.blobs(bucket)) != count:
+            self.assertLess(time.time(), deadline, self.blobs(bucket))
+            time.sleep(0.2)
+
+    def test_orphans_and_replaced_blobs_are_swept(self):
+        self.s3.create_bucket(Bucket="sweep")
+        self.s3.put_object(Bucket="sweep", Key="k", Body=b"one")
+        self.s3.put_object(Bucket="sweep", Key="k", Body=b"two")
+        upload = self.s3.create_multipart_upload(Bucket="sweep", Key="parts")["UploadId"]
+        part = self.s3.upload_part(Bucket="sweep", Key="parts", UploadId=upload, PartNumber=1, Body=b"part")
+        self.plant_orphans("sweep")
+        # What is left: the current version of k and the unfinished upload's part.
+        self.wait_for_blobs("sweep", 2)
+        self.assertEqual(self.s3.get_object(Bucket="sweep", Key="k")["Body"].read(), b"two")
+        self.s3.complete_multipart_upload(Bucket="sweep", Key="parts", UploadId=upload,
+                                          MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+        self.wait_for_blobs("sweep", 2)
+        self.assertEqual(self.s3.get_object(Bucket="sweep", Key="parts")["Body"].read(), b"part")
+
+
+class S3CompatibleSweepTest(SweepTest):
+    """The sweeps on S3-compatible storage."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = Moto()
+        try:
+            cls.server = Server(args=cls.SWEEPS + cls.moto.server_args())
+        except Exception:
+            cls.moto.stop()
+            raise
+        cls.s3 = cls.server.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.moto.stop()
+
+    def blobs(self, bucket):
+        return sorted(self.moto.blobs(f"{bucket}/"))
+
+    def plant_orphans(self, bucket):
+        self.moto.s3.put_object(Bucket=BACKING, Key=f"{bucket}/0123456789abcdef0123456789abcdef", Body=b"never committed")
 
 
 class NotificationTest(unittest.TestCase):
@@ -358,6 +685,107 @@ class NotificationTest(unittest.TestCase):
         self.assertEqual(record["s3"]["bucket"]["name"], "updates")
         self.assertEqual(record["s3"]["object"]["key"], "in/update+1.json")
         self.assertEqual((record["s3"]["object"]["size"], record["s3"]["object"]["eTag"]), (2, "99914b932bd37a50b983c5e7c90ae93b"))
+
+
+class ManifestTest(unittest.TestCase):
+    """`[buckets.NAME]` in an app's sluice.toml: created on deploy with its notification rules,
+    whose destinations may be declared by the same app; a bad section deploys nothing."""
+
+    MANIFEST = """[app]
+name = "inbox"
+
+[state_machines.sort-mail]
+definition = "sort.asl.json"
+
+[buckets.inbox]
+[[buckets.inbox.notifications]]
+id = "new-mail"
+events = ["s3:ObjectCreated:*"]
+prefix = "mail/"
+state_machine = "sort-mail"
+
+[buckets.archive]
+"""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.app = tempfile.mkdtemp(prefix="sluice-s3-manifest-")
+        with open(os.path.join(cls.app, "sluice.toml"), "w") as manifest:
+            manifest.write(cls.MANIFEST)
+        with open(os.path.join(cls.app, "sort.asl.json"), "w") as definition:
+            json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
+        cls.server = Server(apps=[cls.app])
+        cls.s3 = cls.server.client()
+        cls.sfn = boto3.client("stepfunctions", endpoint_url=cls.server.endpoint, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.app, ignore_errors=True)
+
+    def deploy(self, folder):
+        env = {**os.environ, **KEYS, "SLUICE_ENDPOINT": self.server.endpoint}
+        return subprocess.run([SLUICE, "deploy", folder], env=env, capture_output=True, text=True)
+
+    def test_declared_buckets_exist_and_notify(self):
+        names = [bucket["Name"] for bucket in self.s3.list_buckets()["Buckets"]]
+        self.assertIn("inbox", names)
+        self.assertIn("archive", names)
+        machine = "arn:aws:states:us-east-1:123456789012:stateMachine:sort-mail"
+        rules = self.s3.get_bucket_notification_configuration(Bucket="inbox")["LambdaFunctionConfigurations"]
+        self.assertEqual([(rule["Id"], rule["LambdaFunctionArn"], rule["Events"]) for rule in rules],
+                         [("new-mail", machine, ["s3:ObjectCreated:*"])])
+        self.s3.put_object(Bucket="inbox", Key="mail/1.eml", Body=b"hello")
+        self.s3.put_object(Bucket="inbox", Key="drafts/2.eml", Body=b"not yet")
+        deadline = time.time() + 20
+        while not self.sfn.list_executions(stateMachineArn=machine)["executions"] and time.time() < deadline:
+            time.sleep(0.1)
+        executions = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+        self.assertEqual(len(executions), 1, executions)
+        event = json.loads(self.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])
+        self.assertEqual(event["Records"][0]["s3"]["object"]["key"], "mail/1.eml")
+        # Deploying again keeps the objects and the rules.
+        deployed = self.deploy(self.app)
+        self.assertEqual(deployed.returncode, 0, deployed.stderr)
+        self.assertEqual(self.s3.get_object(Bucket="inbox", Key="mail/1.eml")["Body"].read(), b"hello")
+
+    def test_a_bad_bucket_section_deploys_nothing_and_names_every_problem(self):
+        folder = tempfile.mkdtemp(prefix="sluice-s3-bad-")
+        try:
+            with open(os.path.join(folder, "sluice.toml"), "w") as manifest:
+                manifest.write("""[app]
+name = "broken"
+
+[state_machines.never]
+definition = "never.asl.json"
+
+[buckets.Bad_Name]
+
+[buckets.fine-bucket]
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectCreated:Put", "s3:ObjectExploded"]
+state_machine = "never"
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectRemoved:*"]
+function = "nobody"
+[[buckets.fine-bucket.notifications]]
+events = ["s3:ObjectRemoved:*"]
+""")
+            with open(os.path.join(folder, "never.asl.json"), "w") as definition:
+                json.dump({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, definition)
+            refused = self.deploy(folder)
+            self.assertNotEqual(refused.returncode, 0)
+            for problem in ["buckets.Bad_Name", "buckets.fine-bucket.notifications[0].events", "s3:ObjectExploded",
+                            "buckets.fine-bucket.notifications[1].target", "nobody",
+                            "buckets.fine-bucket.notifications[2] names no destination"]:
+                self.assertIn(problem, refused.stderr)
+            names = [bucket["Name"] for bucket in self.s3.list_buckets()["Buckets"]]
+            self.assertNotIn("fine-bucket", names)
+            machines = [machine["name"] for machine in self.sfn.list_state_machines()["stateMachines"]]
+            self.assertNotIn("never", machines)
+        finally:
+            shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

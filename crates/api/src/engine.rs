@@ -380,3 +380,21 @@ impl StepFunctions for EngineService {
         crate::test_state::run(&self.engine, r).await
     }
 }
+
+/// Function URLs over the engine's routes and functions.
+#[async_trait]
+impl crate::FunctionUrls for EngineService {
+    fn find(&self, method: &str, path: &str) -> Option<sluice_engine::Route> {
+        self.engine.routes().find(method, path)
+    }
+
+    async fn invoke(&self, function: &str, event: Value) -> Result<Value, sluice_engine::FunctionError> {
+        match self.engine.functions().get(function) {
+            Some(found) => found.invoke(event).await,
+            None => Err(sluice_engine::FunctionError::new(
+                "ResourceNotFoundException",
+                format!("Function not found: {function}"),
+            )),
+        }
+    }
+}

@@ -118,6 +118,11 @@ error_codes! {
     InvalidEventPatternException => 400,
     /// EventBridge failed.
     InternalException => 500,
+    /// A replay is not in a state that allows the operation.
+    IllegalStatusException => 400,
+    // CloudWatch Logs.
+    /// A parameter is not valid (CloudWatch Logs' name for it).
+    InvalidParameterException => 400,
     // DynamoDB (their `__type` carries the `com.amazonaws.dynamodb.v20120810#` namespace).
     /// The table exists already.
     ResourceInUseException => 400,

@@ -180,6 +180,9 @@ pub async fn dispatch(bus: &Bus, operation: &str, body: &[u8]) -> Result<Respons
             let result = bus.test_event_pattern(&pattern, &event).map_err(error)?;
             reply(&json!({ "Result": result }))
         }
+        operation if crate::archives::OPERATIONS.contains(&operation) => {
+            crate::archives::dispatch(bus, operation, fields, error).await
+        }
         _ => Err(ApiError::new(
             ErrorCode::UnknownOperationException,
             format!("Unknown operation: '{TARGET_PREFIX}.{operation}'"),
@@ -327,6 +330,7 @@ fn error(error: sluice_bus::Error) -> ApiError {
         Error::ResourceAlreadyExists { message } => ApiError::new(ErrorCode::ResourceAlreadyExistsException, message),
         Error::Validation { message } => ApiError::new(ErrorCode::ValidationException, message),
         Error::InvalidEventPattern { message } => ApiError::new(ErrorCode::InvalidEventPatternException, message),
+        Error::IllegalStatus { message } => ApiError::new(ErrorCode::IllegalStatusException, message),
         other => ApiError::new(ErrorCode::InternalException, other.to_string()),
     }
 }

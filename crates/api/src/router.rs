@@ -1,5 +1,7 @@
 //! The HTTP front: `POST /` for the AWS JSON protocols, dispatched by the `X-Amz-Target` prefix
-//! after SigV4 verification, and `GET /health`.
+//! after SigV4 verification; `POST /` without `X-Amz-Target` and with a form body for AWS's query
+//! protocol (SNS, signing name `sns`); SNS's unsigned confirmation and unsubscribe links on
+//! `GET /?Action=…`; `GET /health`; the apps' routes (function URLs); and S3.
 
 use std::sync::Arc;
 
@@ -16,6 +18,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::protocol::split_target;
 use crate::service::StepFunctions;
 use crate::sigv4::{self, Credentials, Parts, Scope};
+use crate::sns;
 use crate::sqs;
 use crate::stepfunctions;
 
@@ -32,7 +35,8 @@ pub struct Options {
     pub step_functions: Arc<dyn StepFunctions>,
     /// Sluice's own API (`SluiceAdmin.*`); unknown operations when absent.
     pub admin: Option<Arc<dyn Admin>>,
-    /// EventBridge (`AWSEvents.*`); unknown operations when absent.
+    /// EventBridge (`AWSEvents.*`) and EventBridge Scheduler (`/schedules`); unknown operations
+    /// when absent.
     pub events: Option<sluice_bus::Bus>,
     /// The access keys accepted.
     pub credentials: Credentials,
@@ -48,6 +52,10 @@ pub struct Options {
     pub buckets: Option<Arc<crate::s3::Service>>,
     /// SQS (`AmazonSQS.*`); unknown operations when absent.
     pub queues: Option<sluice_queues::Queues>,
+    /// The apps' HTTP routes (function URLs), served before S3; none when absent.
+    pub function_urls: Option<Arc<dyn crate::FunctionUrls>>,
+    /// SNS (the query protocol); `InvalidAction` when absent.
+    pub topics: Option<sluice_topics::Topics>,
 }
 
 impl std::fmt::Debug for Options {
@@ -93,11 +101,12 @@ impl Clock {
 }
 
 /// The router: `POST /` (AWS JSON protocols), `GET /health` (`ok`), `GET /metrics`
-/// (Prometheus text, unsigned), and everything else, S3-shaped, to the S3 REST API.
+/// (Prometheus text, unsigned), the apps' declared routes (function URLs), `/schedules` signed for
+/// `scheduler` to EventBridge Scheduler, and everything else, S3-shaped, to the S3 REST API.
 pub fn router(options: Options) -> Router {
     Router::new()
-        .route("/", post(aws_json).fallback(crate::s3::serve))
-        .fallback(crate::s3::serve)
+        .route("/", post(aws_json).get(root_get).fallback(rest))
+        .fallback(crate::function_urls::serve)
         .route("/health", get(health))
         .route("/metrics", get(crate::metrics::render))
         .with_state(Arc::new(options))
@@ -116,6 +125,8 @@ enum Protocol {
     DynamoDb,
     /// `AmazonSQS.*`.
     Sqs,
+    /// `Logs_20140328.*` (CloudWatch Logs).
+    Logs,
 }
 
 /// One AWS JSON service: its `X-Amz-Target` prefix, the name its requests are signed for, and
@@ -161,13 +172,31 @@ const TARGETS: &[Target] = &[
         protocol: Protocol::Sqs,
         body_limit: BODY_LIMIT,
     },
+    Target {
+        prefix: crate::logs::TARGET_PREFIX,
+        signing_name: crate::logs::SIGNING_NAME,
+        protocol: Protocol::Logs,
+        body_limit: BODY_LIMIT,
+    },
 ];
+
+/// Requests that are not AWS JSON: EventBridge Scheduler's REST-JSON (on `/schedules`, signed
+/// for `scheduler`), and everything else as S3.
+pub(crate) async fn rest(state: State<Arc<Options>>, request: Request) -> Response {
+    if crate::scheduler::is_scheduler(&request) {
+        return crate::scheduler::serve(state, request).await;
+    }
+    crate::s3::serve(state, request).await
+}
 
 async fn health() -> &'static str {
     "ok"
 }
 
 async fn aws_json(State(options): State<Arc<Options>>, request: Request) -> Response {
+    if is_query(&request) {
+        return query(&options, request).await;
+    }
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut response = match handle(&options, request).await {
         Ok(response) => response,
@@ -239,6 +268,10 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
             Some(bus) => crate::events::dispatch(bus, operation, &body).await,
             None => Err(unknown()),
         },
+        Protocol::Logs => match options.events.as_ref().and_then(sluice_bus::Bus::logs) {
+            Some(logs) => crate::logs::dispatch(logs, operation, &body).await,
+            None => Err(unknown()),
+        },
         Protocol::DynamoDb => match &options.tables {
             Some(tables) => dynamodb::dispatch(tables, operation, &body).await,
             None => Err(unknown()),
@@ -254,5 +287,89 @@ async fn handle(options: &Options, request: Request) -> Result<Response, ApiErro
             }
             None => Err(unknown()),
         },
+    }
+}
+
+/// Whether a `POST /` speaks the query protocol: no `X-Amz-Target`, a form body.
+fn is_query(request: &Request) -> bool {
+    let headers = request.headers();
+    !headers.contains_key("x-amz-target")
+        && headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The query protocol's name for an authentication error.
+fn query_code(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationToken",
+        ErrorCode::IncompleteSignatureException => "IncompleteSignature",
+        ErrorCode::UnrecognizedClientException => "InvalidClientTokenId",
+        ErrorCode::InvalidSignatureException => "SignatureDoesNotMatch",
+        other => other.as_str(),
+    }
+}
+
+/// A query-protocol request (SNS): the body within the limit, the signature for `sns`, then
+/// the action.
+async fn query(options: &Options, request: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = query_response(options, request, &request_id).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+async fn query_response(options: &Options, request: Request, request_id: &str) -> Response {
+    use axum::http::StatusCode;
+    let Some(topics) = &options.topics else {
+        return sns::error_response(
+            "InvalidAction",
+            StatusCode::BAD_REQUEST,
+            "This server speaks the query protocol for SNS only, and SNS is not served.",
+            request_id,
+        );
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return sns::error_response(
+            "RequestEntityTooLarge",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Request must be smaller than {BODY_LIMIT} bytes"),
+            request_id,
+        );
+    };
+    let signed = Parts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let scope = Scope {
+        service: sns::SIGNING_NAME,
+        region: options.region.as_deref(),
+    };
+    if let Err(error) = sigv4::verify(&signed, &options.credentials, scope, options.clock.now()) {
+        let error = ApiError::from(error);
+        tracing::debug!(%request_id, code = error.code.as_str(), message = %error.message, "refused");
+        return sns::error_response(query_code(error.code), error.code.status(), &error.message, request_id);
+    }
+    let params = sns::params(&body);
+    sns::dispatch(topics, &params, request_id).await
+}
+
+/// `GET /`: SNS's confirmation and unsubscribe links (unsigned, as SNS's are), else S3.
+async fn root_get(State(options): State<Arc<Options>>, request: Request) -> Response {
+    let params = sns::params(request.uri().query().unwrap_or_default().as_bytes());
+    let action = params.get("Action").map(String::as_str);
+    match (&options.topics, action) {
+        (Some(topics), Some("ConfirmSubscription" | "Unsubscribe")) => {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            sns::dispatch(topics, &params, &request_id).await
+        }
+        _ => crate::s3::serve(State(options), request).await,
     }
 }

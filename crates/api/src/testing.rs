@@ -49,6 +49,8 @@ pub(crate) fn options(step_functions: Arc<dyn StepFunctions>) -> Options {
         tables: None,
         buckets: None,
         queues: None,
+        function_urls: None,
+        topics: None,
     }
 }
 

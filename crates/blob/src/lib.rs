@@ -66,6 +66,8 @@ pub type ByteStream = BoxStream<'static, std::result::Result<Bytes, object_store
 pub struct Blobs {
     inner: Arc<dyn ObjectStore>,
     description: String,
+    /// The local folder, when the blobs are in one (its staging files need sweeping).
+    folder: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Blobs {
@@ -97,6 +99,7 @@ impl Blobs {
         Ok(Blobs {
             inner: Arc::new(store),
             description: format!("local folder {}", folder.display()),
+            folder: Some(folder.to_owned()),
         })
     }
 
@@ -105,6 +108,7 @@ impl Blobs {
         Blobs {
             inner: Arc::new(object_store::memory::InMemory::new()),
             description: "memory".into(),
+            folder: None,
         }
     }
 
@@ -113,12 +117,18 @@ impl Blobs {
         Blobs {
             inner: store,
             description: description.into(),
+            folder: None,
         }
     }
 
     /// A fresh, unique name for a blob of `bucket` (a valid bucket name).
     pub fn new_name(bucket: &str) -> String {
-        format!("{bucket}/{}", uuid::Uuid::new_v4().simple())
+        format!("{bucket}/{}", Blobs::unique_id())
+    }
+
+    /// 32 random hex digits (a blob name's own part; also a good upload id).
+    pub fn unique_id() -> String {
+        uuid::Uuid::new_v4().simple().to_string()
     }
 
     /// Writes a new blob. Names are unique, so an existing blob of that name is an error.
@@ -132,6 +142,45 @@ impl Blobs {
             .put_opts(&path, PutPayload::from_bytes(bytes), options)
             .await
             .map_err(|source| Error::Storage { source })?;
+        Ok(())
+    }
+
+    /// Writes a new blob holding the bytes of `parts` (existing blobs) one after the other,
+    /// streamed in chunks so that no more than a few chunks are in memory at once. Like
+    /// [`Blobs::write`], it returns once the whole blob is durable.
+    pub async fn concat(&self, name: &str, parts: &[String]) -> Result<()> {
+        /// Chunks written at once.
+        const IN_FLIGHT: usize = 4;
+        let path = parse(name)?;
+        let upload = self
+            .inner
+            .put_multipart(&path)
+            .await
+            .map_err(|source| Error::Storage { source })?;
+        let mut writer = object_store::WriteMultipart::new(upload);
+        for part in parts {
+            let mut stream = match self.read(part, None).await {
+                Ok(stream) => stream,
+                Err(error) => {
+                    let _ = writer.abort().await;
+                    return Err(error);
+                }
+            };
+            while let Some(chunk) = stream.next().await {
+                let written = match chunk {
+                    Ok(chunk) => writer.wait_for_capacity(IN_FLIGHT).await.map(|()| chunk),
+                    Err(source) => Err(source),
+                };
+                match written {
+                    Ok(chunk) => writer.put(chunk),
+                    Err(source) => {
+                        let _ = writer.abort().await;
+                        return Err(Error::Storage { source });
+                    }
+                }
+            }
+        }
+        writer.finish().await.map_err(|source| Error::Storage { source })?;
         Ok(())
     }
 
@@ -168,18 +217,68 @@ impl Blobs {
         }
     }
 
-    /// Every blob, with when it was written.
+    /// Every blob (of the names made here), with when it was written.
     pub async fn list(&self) -> Result<Vec<Listed>> {
         let mut stream = self.inner.list(None);
         let mut listed = Vec::new();
         while let Some(meta) = stream.next().await {
             let meta = meta.map_err(|source| Error::Storage { source })?;
+            // Only names made here (not a backend's staging files, nor anything else).
+            if parse(meta.location.as_ref()).is_err() {
+                continue;
+            }
             listed.push(Listed {
                 name: meta.location.to_string(),
                 modified: meta.last_modified,
             });
         }
         Ok(listed)
+    }
+}
+
+impl Blobs {
+    /// Deletes the staging files a write left in the local folder when its process was killed
+    /// mid-write (`NAME#N`, which listings do not show) once they are older than `older_than`;
+    /// how many. Other storage keeps no such files.
+    pub fn sweep_staging(&self, older_than: std::time::Duration) -> Result<usize> {
+        let Some(folder) = &self.folder else {
+            return Ok(0);
+        };
+        let failed = |error: std::io::Error| Error::Config {
+            message: format!("cannot sweep {}: {error}", folder.display()),
+        };
+        let mut swept = 0;
+        for bucket in std::fs::read_dir(folder).map_err(failed)? {
+            let bucket = bucket.map_err(failed)?;
+            if !bucket.file_type().map_err(failed)?.is_dir() {
+                continue;
+            }
+            let Ok(files) = std::fs::read_dir(bucket.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let name = file.file_name();
+                let staged = name
+                    .to_str()
+                    .and_then(|name| name.split_once('#'))
+                    .is_some_and(|(id, suffix)| {
+                        !id.is_empty()
+                            && id.bytes().all(|byte| byte.is_ascii_hexdigit())
+                            && !suffix.is_empty()
+                            && suffix.bytes().all(|byte| byte.is_ascii_digit())
+                    });
+                let old = file
+                    .metadata()
+                    .and_then(|meta| meta.modified())
+                    .ok()
+                    .and_then(|modified| modified.elapsed().ok())
+                    .is_some_and(|age| age > older_than);
+                if staged && old && std::fs::remove_file(file.path()).is_ok() {
+                    swept += 1;
+                }
+            }
+        }
+        Ok(swept)
     }
 }
 
@@ -221,9 +320,47 @@ mod tests {
         let listed = blobs.list().await.expect("listed");
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].name, name);
+        let empty = Blobs::new_name("photos");
+        blobs.concat(&empty, &[]).await.expect("an empty blob");
+        assert_eq!(blobs.read_all(&empty).await.expect("read").len(), 0);
+        blobs.delete(&empty).await.expect("deleted");
+        let joined = Blobs::new_name("photos");
+        blobs
+            .concat(&joined, &[name.clone(), name.clone()])
+            .await
+            .expect("joined");
+        assert_eq!(
+            &blobs.read_all(&joined).await.expect("read")[..],
+            b"hello worldhello world"
+        );
+        let missing = blobs.concat(&Blobs::new_name("photos"), &["photos/00".into()]).await;
+        assert!(matches!(missing, Err(Error::NotFound { .. })), "{missing:?}");
+        blobs.delete(&joined).await.expect("deleted");
         blobs.delete(&name).await.expect("deleted");
         blobs.delete(&name).await.expect("deleting twice is fine");
         assert!(matches!(blobs.read_all(&name).await, Err(Error::NotFound { .. })));
+    }
+
+    #[tokio::test]
+    async fn staging_files_left_by_a_killed_write_are_swept_and_nothing_else() {
+        let folder = tempfile::tempdir().expect("a folder");
+        let blobs = Blobs::local(&folder.path().join("blobs")).expect("opened");
+        let name = Blobs::new_name("b");
+        blobs.write(&name, Bytes::from_static(b"kept")).await.expect("written");
+        let staged = folder.path().join("blobs").join(format!("{name}#1"));
+        std::fs::write(&staged, b"half").expect("a staging file");
+        let unrelated = folder.path().join("blobs/b/notes#1");
+        std::fs::write(&unrelated, b"not ours").expect("a file");
+        assert_eq!(
+            blobs
+                .sweep_staging(std::time::Duration::from_secs(3600))
+                .expect("swept"),
+            0
+        );
+        assert_eq!(blobs.sweep_staging(std::time::Duration::ZERO).expect("swept"), 1);
+        assert!(!staged.exists() && unrelated.exists());
+        assert_eq!(&blobs.read_all(&name).await.expect("read")[..], b"kept");
+        assert_eq!(blobs.list().await.expect("listed").len(), 1);
     }
 
     #[test]

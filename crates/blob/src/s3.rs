@@ -54,6 +54,7 @@ impl Blobs {
         Ok(Blobs {
             inner: Arc::new(store),
             description: format!("s3 {}/{}", options.endpoint, options.bucket),
+            folder: None,
         })
     }
 }

@@ -63,6 +63,42 @@ pub enum Error {
         /// The object's size.
         size: u64,
     },
+    /// `NoSuchUpload`: the multipart upload does not exist (it may have been aborted or completed).
+    #[error(
+        "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+    )]
+    NoSuchUpload {
+        /// The upload id.
+        upload_id: String,
+    },
+    /// `InvalidPart`: a completion names a part that was not uploaded, or with another ETag.
+    #[error(
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. (part {part_number})"
+    )]
+    InvalidPart {
+        /// The part.
+        part_number: u32,
+    },
+    /// `InvalidPartOrder`: a completion's parts are not in ascending order.
+    #[error(
+        "The list of parts was not in ascending order. The parts list must be specified in order by part number. (part {part_number} follows part {previous})"
+    )]
+    InvalidPartOrder {
+        /// The part out of order.
+        part_number: u32,
+        /// The part before it.
+        previous: u32,
+    },
+    /// `EntityTooSmall`: a part other than the last is smaller than 5 MiB.
+    #[error(
+        "Your proposed upload is smaller than the minimum allowed object size. (part {part_number} has {size} bytes; every part but the last needs at least 5 MiB)"
+    )]
+    EntityTooSmall {
+        /// The part.
+        part_number: u32,
+        /// Its size.
+        size: u64,
+    },
     /// `InternalError`: the store or blob storage failed.
     #[error("We encountered an internal error. Please try again. ({0})")]
     Internal(String),

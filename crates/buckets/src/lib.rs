@@ -9,10 +9,13 @@
 //! orphan blob, which [`Buckets::sweep_orphans`] removes.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod deploy;
 mod error;
 pub mod listing;
+pub mod multipart;
 pub mod names;
 pub mod notify;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -24,14 +27,17 @@ use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use sluice_blob::{Blobs, ByteStream};
 use sluice_store::objects::{
-    BucketDeleted, BucketRecord, BucketStore, Condition, NotificationRule, ObjectDelete, ObjectRecord, ObjectWrite,
-    Outcome,
+    BucketDeleted, BucketRecord, BucketStore, Condition, ObjectDelete, ObjectRecord, ObjectWrite, Outcome,
 };
 
+pub use deploy::{DeclaredBucket, check_declared};
 pub use error::{Error, Result};
 pub use listing::{ListQuery, Listing};
+pub use multipart::{CompletedPart, CreateUpload, UploadListing, UploadQuery};
 pub use notify::{Target, Targets};
-pub use sluice_store::objects::{Condition as WriteCondition, ObjectRecord as Object};
+pub use sluice_store::objects::{
+    Condition as WriteCondition, NotificationRule, ObjectRecord as Object, PartRecord, UploadRecord,
+};
 
 /// How the buckets behave.
 #[derive(Debug, Clone)]
@@ -267,7 +273,9 @@ impl Buckets {
     ) -> Result<ObjectRecord> {
         // 1. The bytes, under a name no one else uses, on disk before anything names them.
         record.blob = Blobs::new_name(&record.bucket);
+        let written_at = std::time::Instant::now();
         self.inner.blobs.write(&record.blob, body).await?;
+        self.check_fresh(&record.blob, written_at).await?;
         // 2. The metadata, if the condition holds, with its events, in one commit.
         let write = ObjectWrite {
             record: record.clone(),
@@ -286,14 +294,36 @@ impl Buckets {
             Ok(Outcome::PreconditionFailed) => Error::PreconditionFailed {
                 condition: condition_header(&condition),
             },
+            Ok(Outcome::NoSuchUpload | Outcome::InvalidPart) => {
+                Error::Internal("a put was answered as a multipart completion".into())
+            }
             Err(error) => Error::from(error),
         };
-        // 3. A refused (or failed) write leaves no blob behind; if this delete fails, the orphan
-        //    sweep gets it.
-        if let Err(error) = self.inner.blobs.delete(&record.blob).await {
-            tracing::warn!(blob = %record.blob, "cannot delete the blob of a refused put: {error}");
-        }
+        // 3. A refused (or failed) write leaves no blob behind.
+        self.forget_blob(&record.blob).await;
         Err(refused)
+    }
+
+    /// Refuses to commit a blob written longer ago than half the orphan grace: the orphan sweep
+    /// may take any blob no object names once it is older than the grace, so a commit must
+    /// never name one that old. (A write that slow is answered `InternalError`; the client
+    /// retries.)
+    async fn check_fresh(&self, blob: &str, written_at: std::time::Instant) -> Result<()> {
+        if written_at.elapsed() <= self.inner.options.orphan_grace / 2 {
+            return Ok(());
+        }
+        self.forget_blob(blob).await;
+        Err(Error::Internal(format!(
+            "writing the bytes took longer than half the orphan grace ({:?}); the write was not committed",
+            self.inner.options.orphan_grace
+        )))
+    }
+
+    /// Deletes the blob of a refused write; if that fails, the orphan sweep gets it.
+    async fn forget_blob(&self, blob: &str) {
+        if let Err(error) = self.inner.blobs.delete(blob).await {
+            tracing::warn!(%blob, "cannot delete the blob of a refused write: {error}");
+        }
     }
 
     /// The current version of an object, or `NoSuchBucket` / `NoSuchKey`.
@@ -340,6 +370,9 @@ impl Buckets {
             Outcome::PreconditionFailed => Err(Error::PreconditionFailed {
                 condition: condition_header(&condition),
             }),
+            Outcome::NoSuchUpload | Outcome::InvalidPart => Err(Error::Internal(
+                "a delete was answered as a multipart completion".into(),
+            )),
         }
     }
 
@@ -370,7 +403,7 @@ impl Buckets {
     pub async fn sweep_orphans(&self, now: DateTime<Utc>) -> Result<usize> {
         let grace = chrono::Duration::from_std(self.inner.options.orphan_grace)
             .map_err(|error| Error::Internal(error.to_string()))?;
-        let mut swept = 0;
+        let mut swept = self.inner.blobs.sweep_staging(self.inner.options.orphan_grace)?;
         for blob in self.inner.blobs.list().await? {
             if blob.modified + grace > now || self.inner.store.blob_in_use(&blob.name).await? {
                 continue;

@@ -91,7 +91,7 @@ pub async fn list(store: &dyn BucketStore, query: &ListQuery) -> Result<Listing>
 
 /// The common prefix `key` rolls up into: up to and including the first delimiter after the
 /// prefix.
-fn common_prefix<'a>(key: &'a str, prefix: &str, delimiter: &str) -> Option<&'a str> {
+pub(crate) fn common_prefix<'a>(key: &'a str, prefix: &str, delimiter: &str) -> Option<&'a str> {
     if delimiter.is_empty() {
         return None;
     }

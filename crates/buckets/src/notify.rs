@@ -27,6 +27,12 @@ pub trait Targets: Send + Sync + 'static {
     /// wrong otherwise.
     fn check(&self, arn: &str) -> Result<(), String>;
 
+    /// Whether `arn` is of a kind these targets deliver to, whether or not it exists yet (an
+    /// app may declare a function and a rule that names it together).
+    fn handles(&self, arn: &str) -> bool {
+        self.check(arn).is_ok()
+    }
+
     /// Delivers one event (`{"Records": [...]}`) to `arn`; `Err` makes it retried.
     async fn deliver(&self, arn: &str, event: &Value) -> Result<(), String>;
 }
@@ -78,6 +84,10 @@ impl TargetSet {
 impl Targets for TargetSet {
     fn check(&self, arn: &str) -> Result<(), String> {
         self.find(arn)?.check(arn)
+    }
+
+    fn handles(&self, arn: &str) -> bool {
+        self.find(arn).is_ok()
     }
 
     async fn deliver(&self, arn: &str, event: &Value) -> Result<(), String> {

@@ -374,7 +374,8 @@ async fn events_of_acknowledged_changes_are_delivered_in_s3_shape_and_retried() 
 async fn replaced_blobs_and_orphans_are_swept() {
     let options = Options {
         garbage_delay: Duration::from_secs(0),
-        orphan_grace: Duration::from_secs(0),
+        // A commit never names a blob older than half of this; the sweep takes only older ones.
+        orphan_grace: Duration::from_secs(10),
         ..Options::default()
     };
     let Fixture { buckets, folder } = fixture(options);
@@ -404,7 +405,87 @@ async fn replaced_blobs_and_orphans_are_swept() {
         .await
         .expect("written");
     assert_eq!(blob_count(), 2);
-    assert_eq!(buckets.sweep_orphans(later).await.expect("swept"), 1);
+    assert_eq!(buckets.sweep_orphans(later).await.expect("too young"), 0);
+    let past_grace = now() + chrono::Duration::seconds(11);
+    assert_eq!(buckets.sweep_orphans(past_grace).await.expect("swept"), 1);
     assert_eq!(blob_count(), 1);
     assert_eq!(read(&buckets, "sweep", "k").await, "two");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_parts_are_not_orphans_and_go_when_completed_or_aborted() {
+    let options = Options {
+        garbage_delay: Duration::from_secs(0),
+        orphan_grace: Duration::from_secs(10),
+        ..Options::default()
+    };
+    let Fixture { buckets, folder } = fixture(options);
+    buckets.create_bucket("parts", now()).await.expect("created");
+    let blob_count = || {
+        std::fs::read_dir(folder.path().join("blobs/parts"))
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    };
+    let create = |key: &str| crate::CreateUpload {
+        bucket: "parts".into(),
+        key: key.into(),
+        content_type: None,
+        user_metadata: BTreeMap::new(),
+        headers: BTreeMap::new(),
+        now: now(),
+    };
+    let kept = buckets.create_upload(create("kept")).await.expect("created");
+    let part = buckets
+        .upload_part("parts", "kept", &kept.upload_id, 1, Bytes::from_static(b"one"), now())
+        .await
+        .expect("uploaded");
+    let dropped = buckets.create_upload(create("dropped")).await.expect("created");
+    buckets
+        .upload_part(
+            "parts",
+            "dropped",
+            &dropped.upload_id,
+            1,
+            Bytes::from_static(b"x"),
+            now(),
+        )
+        .await
+        .expect("uploaded");
+    assert_eq!(blob_count(), 2);
+    let past_grace = now() + chrono::Duration::seconds(11);
+    assert_eq!(
+        buckets.sweep_orphans(past_grace).await.expect("swept"),
+        0,
+        "parts are in use"
+    );
+    buckets
+        .abort_upload("parts", "dropped", &dropped.upload_id, now())
+        .await
+        .expect("aborted");
+    let completed = buckets
+        .complete_upload(
+            "parts",
+            "kept",
+            &kept.upload_id,
+            &[crate::CompletedPart {
+                part_number: 1,
+                etag: part.etag.clone(),
+            }],
+            Condition::IfNoneMatch,
+            now(),
+        )
+        .await
+        .expect("completed");
+    assert_eq!(
+        completed.etag,
+        crate::multipart::multipart_etag([part.etag.as_str()].into_iter())
+    );
+    assert_eq!(read(&buckets, "parts", "kept").await, "one");
+    // The aborted part and the completed upload's part are garbage; the joined blob stays.
+    assert_eq!(buckets.sweep_garbage(past_grace).await.expect("swept"), 2);
+    assert_eq!(blob_count(), 1);
+    assert!(matches!(
+        buckets.abort_upload("parts", "kept", &kept.upload_id, now()).await,
+        Err(Error::NoSuchUpload { .. })
+    ));
 }

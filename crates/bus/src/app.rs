@@ -17,12 +17,31 @@
 //! targets = [{ id = "rotate", state_machine = "rotate-batch", input = '{"force": false}' }]
 //! ```
 //!
-//! A target names one of `state_machine`, `function` or `arn`, and may add `id` (its name by
+//! A target names one of `state_machine`, `function`, `log_group` (appended to, created on first
+//! use) or `arn`, and may add `id` (its name by
 //! default), `input`, `input_path`, `input_transformer = { paths = {…}, template = "…" }`,
 //! `maximum_retry_attempts`, `maximum_event_age_seconds`, `dead_letter_arn` and
 //! `message_group_id`. [`Bus::plan_app`] checks everything without changing anything, so that the
 //! deployment stays all-or-nothing; [`Bus::apply_app`] then applies the plan, and a redeploy
 //! removes the targets a rule no longer declares.
+//!
+//! EventBridge Scheduler's schedules (one target each, in a time zone):
+//!
+//! ```toml
+//! [schedules.nightly-report]
+//! expression = "cron(0 2 * * ? *)"                 # or "rate(1 hour)", "at(2026-12-01T10:00:00)"
+//! timezone = "Europe/Berlin"                       # an IANA name; UTC when absent
+//! target = { state_machine = "report" }            # or function, arn, or
+//!                                                  # { bus = "orders", detail_type = "…", source = "…" }
+//! input = '{"kind": "nightly"}'                    # `{}` when absent
+//! state = "ENABLED"                                # or "DISABLED"
+//! ```
+//!
+//! A schedule may add `description`, `start_date` and `end_date` (RFC 3339),
+//! `maximum_retry_attempts`, `maximum_event_age_seconds` and `dead_letter_arn`; its target may add
+//! `message_group_id`. A redeploy leaves a schedule whose declaration did not change as it is (its
+//! next fire time stays), and replaces one whose declaration changed. A declared one-time schedule
+//! stays after it fired (`ActionAfterCompletion: NONE`), so a redeploy does not fire it again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,7 +51,10 @@ use sluice_patterns::Pattern;
 
 use crate::control::{RuleInput, RuleState, check_rule_name};
 use crate::schedule::Schedule;
-use crate::target::{DeadLetterConfig, Destination, RetryPolicy, SqsParameters, Target};
+use crate::scheduler::{
+    Definition as ScheduleDefinition, EventBridgeParameters, FlexibleTimeWindow, ScheduleInput, ScheduleTarget,
+};
+use crate::target::{DeadLetterConfig, Destination, RetryPolicy, SqsParameters, Target, is_name_character};
 use crate::transform::InputTransformer;
 use crate::{Bus, DEFAULT_BUS, Error, Result};
 
@@ -71,6 +93,8 @@ struct TargetEntry {
     #[serde(default)]
     arn: Option<String>,
     #[serde(default)]
+    log_group: Option<String>,
+    #[serde(default)]
     input: Option<String>,
     #[serde(default)]
     input_path: Option<String>,
@@ -94,17 +118,64 @@ struct TransformerEntry {
     template: String,
 }
 
+/// `[schedules.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleEntry {
+    expression: String,
+    #[serde(default)]
+    timezone: Option<String>,
+    target: ScheduleTargetEntry,
+    #[serde(default)]
+    input: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    start_date: Option<String>,
+    #[serde(default)]
+    end_date: Option<String>,
+    #[serde(default)]
+    maximum_retry_attempts: Option<u32>,
+    #[serde(default)]
+    maximum_event_age_seconds: Option<u32>,
+    #[serde(default)]
+    dead_letter_arn: Option<String>,
+}
+
+/// The target of `[schedules.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleTargetEntry {
+    #[serde(default)]
+    state_machine: Option<String>,
+    #[serde(default)]
+    function: Option<String>,
+    #[serde(default)]
+    bus: Option<String>,
+    #[serde(default)]
+    arn: Option<String>,
+    #[serde(default)]
+    detail_type: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    message_group_id: Option<String>,
+}
+
 /// What an app declares for the bus, checked.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
     buses: Vec<String>,
     rules: Vec<(RuleInput, Vec<Target>)>,
+    schedules: Vec<ScheduleInput>,
 }
 
 impl Plan {
     /// Whether the app declares nothing for the bus.
     pub fn is_empty(&self) -> bool {
-        self.buses.is_empty() && self.rules.is_empty()
+        self.buses.is_empty() && self.rules.is_empty() && self.schedules.is_empty()
     }
 }
 
@@ -176,6 +247,18 @@ impl Bus {
             };
             plan.rules.push((input, targets));
         }
+        for (name, value) in &manifest.schedules {
+            let fail = |message: String| Error::validation(format!("schedules.{name}: {message}"));
+            let entry = ScheduleEntry::deserialize(value.clone()).map_err(|error| fail(error.to_string()))?;
+            let input = self
+                .schedule_of(manifest, name, &entry)
+                .await
+                .map_err(|error| fail(error.to_string()))?;
+            // The whole schedule is checked now, as the API would check it.
+            self.schedule_entry(input.clone(), None)
+                .map_err(|error| fail(error.to_string()))?;
+            plan.schedules.push(input);
+        }
         Ok(plan)
     }
 
@@ -214,13 +297,132 @@ impl Bus {
                 }
             }
         }
+        for input in plan.schedules {
+            let existing = self.get_schedule(None, &input.name).ok();
+            let arn = match existing {
+                Some(view) if view.definition == input.definition && view.record.enabled == input.enabled => {
+                    view.record.arn
+                }
+                Some(_) => self.update_schedule(input).await?,
+                None => self.create_schedule(input).await?,
+            };
+            arns.push(arn);
+        }
         Ok(arns)
+    }
+
+    /// The schedule `[schedules.NAME]` declares.
+    async fn schedule_of(&self, manifest: &Manifest, name: &str, entry: &ScheduleEntry) -> Result<ScheduleInput> {
+        let options = self.options();
+        let target = &entry.target;
+        let arn = match (&target.state_machine, &target.function, &target.bus, &target.arn) {
+            (Some(machine), None, None, None) => {
+                let arn = format!(
+                    "arn:aws:states:{}:{}:stateMachine:{machine}",
+                    options.region, options.account
+                );
+                if !manifest.state_machines.contains_key(machine)
+                    && self.inner.engine.describe_state_machine(&arn).await.is_err()
+                {
+                    return Err(Error::validation(format!(
+                        "target: the state machine {machine} is neither declared nor existing"
+                    )));
+                }
+                arn
+            }
+            (None, Some(function), None, None) => {
+                format!(
+                    "arn:aws:lambda:{}:{}:function:{function}",
+                    options.region, options.account
+                )
+            }
+            (None, None, Some(bus), None) => self.bus_arn(bus),
+            (None, None, None, Some(arn)) => arn.clone(),
+            _ => {
+                return Err(Error::validation(
+                    "target: give exactly one of state_machine, function, bus and arn",
+                ));
+            }
+        };
+        let event_bridge_parameters = match (&target.detail_type, &target.source) {
+            (None, None) => None,
+            (Some(detail_type), Some(source)) => Some(EventBridgeParameters {
+                detail_type: detail_type.clone(),
+                source: source.clone(),
+            }),
+            _ => return Err(Error::validation("target: give both detail_type and source")),
+        };
+        let date = |text: &Option<String>, member: &str| -> Result<Option<i64>> {
+            text.as_ref()
+                .map(|text| {
+                    chrono::DateTime::parse_from_rfc3339(text)
+                        .map(|time| time.timestamp_millis())
+                        .map_err(|error| Error::validation(format!("{member} is not an RFC 3339 time: {error}")))
+                })
+                .transpose()
+        };
+        let enabled = match entry.state.as_deref() {
+            None | Some("ENABLED") => true,
+            Some("DISABLED") => false,
+            Some(other) => {
+                return Err(Error::validation(format!(
+                    "state '{other}' is not valid: give ENABLED or DISABLED"
+                )));
+            }
+        };
+        let retry_policy = (entry.maximum_retry_attempts.is_some() || entry.maximum_event_age_seconds.is_some())
+            .then_some(RetryPolicy {
+                maximum_retry_attempts: entry.maximum_retry_attempts,
+                maximum_event_age_in_seconds: entry.maximum_event_age_seconds,
+            });
+        Ok(ScheduleInput {
+            name: name.to_owned(),
+            group: None,
+            enabled,
+            definition: ScheduleDefinition {
+                schedule_expression: entry.expression.clone(),
+                schedule_expression_timezone: entry.timezone.clone(),
+                start_date: date(&entry.start_date, "start_date")?,
+                end_date: date(&entry.end_date, "end_date")?,
+                description: entry.description.clone(),
+                flexible_time_window: FlexibleTimeWindow {
+                    mode: "OFF".to_owned(),
+                    maximum_window_in_minutes: None,
+                },
+                target: ScheduleTarget {
+                    arn,
+                    role_arn: String::new(),
+                    input: entry.input.clone(),
+                    retry_policy,
+                    dead_letter_config: entry
+                        .dead_letter_arn
+                        .clone()
+                        .map(|arn| DeadLetterConfig { arn: Some(arn) }),
+                    sqs_parameters: target.message_group_id.clone().map(|group| SqsParameters {
+                        message_group_id: Some(group),
+                    }),
+                    event_bridge_parameters,
+                },
+                action_after_completion: None,
+                kms_key_arn: None,
+            },
+        })
     }
 
     async fn target_of(&self, manifest: &Manifest, entry: &TargetEntry, index: usize) -> Result<Target, String> {
         let options = self.options();
-        let (arn, default_id) = match (&entry.state_machine, &entry.function, &entry.arn) {
-            (Some(name), None, None) => {
+        let targets = (&entry.state_machine, &entry.function, &entry.arn, &entry.log_group);
+        let (arn, default_id) = match targets {
+            (None, None, None, Some(group)) => (
+                format!("arn:aws:logs:{}:{}:log-group:{group}", options.region, options.account),
+                group
+                    .trim_start_matches('/')
+                    .chars()
+                    .map(|character| if is_name_character(character) { character } else { '-' })
+                    .take(64)
+                    .collect(),
+            ),
+            (Some(name), None, None, None) => {
                 let arn = format!(
                     "arn:aws:states:{}:{}:stateMachine:{name}",
                     options.region, options.account
@@ -232,12 +434,12 @@ impl Bus {
                 }
                 (arn, name.clone())
             }
-            (None, Some(name), None) => (
+            (None, Some(name), None, None) => (
                 format!("arn:aws:lambda:{}:{}:function:{name}", options.region, options.account),
                 name.clone(),
             ),
-            (None, None, Some(arn)) => (arn.clone(), format!("target-{index}")),
-            _ => return Err("give exactly one of state_machine, function and arn".to_owned()),
+            (None, None, Some(arn), None) => (arn.clone(), format!("target-{index}")),
+            _ => return Err("give exactly one of state_machine, function, log_group and arn".to_owned()),
         };
         let retry_policy = (entry.maximum_retry_attempts.is_some() || entry.maximum_event_age_seconds.is_some())
             .then_some(RetryPolicy {
@@ -264,6 +466,7 @@ impl Bus {
             }),
         };
         target.check()?;
+        target.check_sqs_parameters()?;
         if Destination::of(&arn) == Destination::Other
             && !self.inner.sink.as_ref().is_some_and(|sink| sink.accepts(&arn))
         {

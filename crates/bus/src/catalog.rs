@@ -9,12 +9,15 @@ use sluice_store::bus::{BusRecord, RuleRecord};
 
 use crate::Result;
 use crate::schedule::Schedule;
+use crate::scheduler::ScheduleEntry;
 use crate::target::Target;
 
 /// Everything, by bus name.
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub buses: BTreeMap<String, BusEntry>,
+    /// EventBridge Scheduler's schedules, by (group, name).
+    pub schedules: BTreeMap<(String, String), ScheduleEntry>,
 }
 
 /// One bus.
@@ -66,7 +69,18 @@ impl Catalog {
                 targets,
             });
         }
+        for record in store.list_schedules().await? {
+            if let Some(entry) = ScheduleEntry::of_record(record) {
+                catalog.set_schedule(entry);
+            }
+        }
         Ok(catalog)
+    }
+
+    /// Adds or replaces a schedule.
+    pub fn set_schedule(&mut self, entry: ScheduleEntry) {
+        let key = (entry.record.group.clone(), entry.record.name.clone());
+        self.schedules.insert(key, entry);
     }
 
     /// Adds a bus with no rules.

@@ -282,6 +282,9 @@ impl Bus {
         let Some(mut entry) = self.read_catalog().rule(&bus, rule).cloned() else {
             return Err(rule_not_found(&bus, rule));
         };
+        for target in &targets {
+            target.check_sqs_parameters().map_err(Error::validation)?;
+        }
         let mut failures = Vec::new();
         let mut accepted: BTreeMap<String, Target> = BTreeMap::new();
         for target in targets {
@@ -369,12 +372,16 @@ impl Bus {
     }
 
     /// Whether events can be delivered to `arn`.
-    fn check_destination(&self, arn: &str) -> Result<(), String> {
+    pub(crate) fn check_destination(&self, arn: &str) -> Result<(), String> {
         match crate::target::Destination::of(arn) {
             Destination::StateMachine(_) | Destination::Function(_) | Destination::Bus(_) => Ok(()),
+            Destination::LogGroup(_) if self.logs().is_some() => Ok(()),
+            Destination::LogGroup(_) => Err(format!(
+                "Target Arn '{arn}' is not supported: this server keeps no logs."
+            )),
             Destination::Other if self.inner.sink.as_ref().is_some_and(|sink| sink.accepts(arn)) => Ok(()),
             Destination::Other => Err(format!(
-                "Target Arn '{arn}' is not supported: Sluice delivers to state machines, functions and event buses{}.",
+                "Target Arn '{arn}' is not supported: Sluice delivers to state machines, functions, event buses and log groups{}.",
                 if self.inner.sink.is_some() {
                     ", and to the queues this server runs"
                 } else {

@@ -1,7 +1,7 @@
 //! EventBridge's six-field cron: `minutes hours day-of-month month day-of-week year`, in UTC.
 //! Day-of-week counts 1 (SUN) to 7 (SAT). One of day-of-month and day-of-week must be `?`.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
 
 use crate::schedule::{join, last_day_of_month, split};
 
@@ -92,7 +92,22 @@ impl Cron {
 
     /// The first fire time strictly after `after`, if any before the end of year 2199.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let (mut date, minute_of_day) = split(after);
+        let (date, minute_of_day) = split(after);
+        let (date, minute) = self.next_minute_after(date, minute_of_day)?;
+        join(date, minute)
+    }
+
+    /// The first wall-clock minute strictly after `after` the fields allow, read as local time
+    /// (EventBridge Scheduler evaluates a cron in its `ScheduleExpressionTimezone`).
+    pub fn next_local_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
+        let minute_of_day = after.hour() * 60 + after.minute();
+        let (date, minute) = self.next_minute_after(after.date(), minute_of_day)?;
+        date.and_hms_opt(minute / 60, minute % 60, 0)
+    }
+
+    /// The first allowed (date, minute of the day) after `minute_of_day` on `date`.
+    fn next_minute_after(&self, date: NaiveDate, minute_of_day: u32) -> Option<(NaiveDate, u32)> {
+        let mut date = date;
         // The first minute of the day to consider: the one after `after` on its own day.
         let mut from_minute = minute_of_day + 1;
         loop {
@@ -113,7 +128,7 @@ impl Cron {
             if self.day_matches(date)
                 && let Some(minute) = self.first_minute_from(from_minute)
             {
-                return join(date, minute);
+                return Some((date, minute));
             }
             date = date.succ_opt()?;
             from_minute = 0;

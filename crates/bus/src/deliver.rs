@@ -155,6 +155,9 @@ impl Bus {
     pub(crate) async fn run_schedules(self) {
         loop {
             if let Err(error) = self.fire_due().await {
+                tracing::warn!("firing scheduled rules failed: {error}");
+            }
+            if let Err(error) = self.fire_schedules_due().await {
                 tracing::warn!("firing schedules failed: {error}");
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -245,6 +248,12 @@ impl Bus {
             Destination::Bus(name) => {
                 let event: Value = serde_json::from_str(&delivery.payload).map_err(|error| error.to_string())?;
                 self.forward(&name, &event).await
+            }
+            Destination::LogGroup(group) => {
+                let logs = self
+                    .logs()
+                    .ok_or_else(|| format!("No logs are kept for {}", delivery.target_arn))?;
+                logs.deliver(&group, &delivery.id, &delivery.payload).await
             }
             Destination::Other => {
                 let sink = self

@@ -79,11 +79,13 @@ impl Bus {
         let now = self.now();
         let mut results = Vec::with_capacity(entries.len());
         let mut deliveries = Vec::new();
+        let mut archived = Vec::new();
         for entry in entries {
             match self.event_of(&entry, now) {
                 Ok((bus, event)) => {
                     let event_id = event["id"].as_str().unwrap_or_default().to_owned();
                     deliveries.extend(self.route(&bus, &event, now));
+                    archived.extend(self.archived_for(&bus, &event, now));
                     results.push(EntryResult::Accepted { event_id });
                 }
                 Err((error_code, error_message)) => results.push(EntryResult::Failed {
@@ -92,7 +94,7 @@ impl Bus {
                 }),
             }
         }
-        self.enqueue(deliveries).await?;
+        self.enqueue_with_archived(deliveries, archived).await?;
         Ok(results)
     }
 
@@ -214,8 +216,12 @@ impl Bus {
         if !self.read_catalog().buses.contains_key(bus) {
             return Err(format!("Event bus {bus} does not exist."));
         }
-        let deliveries = self.route(bus, event, self.now());
-        self.enqueue(deliveries).await.map_err(|error| error.to_string())
+        let now = self.now();
+        let deliveries = self.route(bus, event, now);
+        let archived = self.archived_for(bus, event, now);
+        self.enqueue_with_archived(deliveries, archived)
+            .await
+            .map_err(|error| error.to_string())
     }
 }
 

@@ -14,17 +14,23 @@
 //!   backfilled: the first missed one happens once at start, and the schedule goes on from the
 //!   first fire time after now.
 //!
+//! - EventBridge Scheduler's schedules ([`scheduler`]) fire the same way, each to its one
+//!   target, with `at()` one-time expressions, named time zones, start and end dates.
+//!
 //! The clock is passed in ([`Clock`]); tests step the loops with [`Bus::deliver_due`] and
 //! [`Bus::fire_due`].
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 pub mod app;
+pub mod archive;
 mod catalog;
 mod control;
 pub mod cron;
 mod deliver;
 mod events;
+pub mod logs;
 pub mod schedule;
+pub mod scheduler;
 pub mod target;
 pub mod transform;
 
@@ -38,6 +44,7 @@ use tokio::sync::{Mutex, Notify};
 pub use control::{ListPage, PutTargetsFailure, RuleInput, RuleState};
 pub use events::{EntryResult, EventEntry, MAX_ENTRIES, MAX_REQUEST_BYTES};
 pub use schedule::Schedule;
+pub use scheduler::{Definition as ScheduleDefinition, ScheduleInput, ScheduleView};
 pub use sluice_store::bus::{BusRecord, RuleRecord};
 pub use target::{Sink, SinkMessage, Target};
 
@@ -64,6 +71,18 @@ pub enum Error {
     #[error("{message}")]
     Validation {
         /// Which parameter and why.
+        message: String,
+    },
+    /// The change conflicts with what exists (a schedule of that name).
+    #[error("{message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+    },
+    /// The resource is not in a state that allows the operation (a finished replay).
+    #[error("{message}")]
+    IllegalStatus {
+        /// Which state it is in.
         message: String,
     },
     /// The event pattern is not valid.
@@ -169,6 +188,10 @@ struct Inner {
     changes: Mutex<()>,
     /// Wakes the delivery loop when deliveries were written.
     wake: Notify,
+    /// CloudWatch Logs, when attached: log group targets and the Logs API.
+    logs: std::sync::OnceLock<logs::Logs>,
+    /// Archives and replays, when attached.
+    archives: std::sync::OnceLock<archive::Archives>,
 }
 
 impl Bus {
@@ -203,6 +226,8 @@ impl Bus {
                 catalog: RwLock::new(catalog),
                 changes: Mutex::new(()),
                 wake: Notify::new(),
+                logs: std::sync::OnceLock::new(),
+                archives: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -215,7 +240,22 @@ impl Bus {
         tokio::spawn(async move { bus.run_deliveries().await });
         let bus = self.clone();
         tokio::spawn(async move { bus.run_schedules().await });
+        let bus = self.clone();
+        tokio::spawn(async move { bus.run_replays().await });
         Ok(())
+    }
+
+    /// Attaches CloudWatch Logs on `store`: rules may then target log groups. Answers the
+    /// service (the one attached first, if called twice).
+    pub fn attach_logs(&self, store: Arc<dyn sluice_store::LogStore>) -> &logs::Logs {
+        self.inner
+            .logs
+            .get_or_init(|| logs::Logs::new(store, self.inner.options.clone(), self.inner.clock.clone()))
+    }
+
+    /// CloudWatch Logs, if attached.
+    pub fn logs(&self) -> Option<&logs::Logs> {
+        self.inner.logs.get()
     }
 
     /// The options the bus runs with.

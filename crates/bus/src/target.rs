@@ -151,6 +151,26 @@ impl Target {
         Ok(())
     }
 
+    /// A FIFO queue target (`arn:aws:sqs:…:NAME.fifo`) needs `SqsParameters.MessageGroupId`;
+    /// EventBridge refuses the whole `PutTargets` request without it.
+    pub fn check_sqs_parameters(&self) -> Result<(), String> {
+        let fifo_queue = self.arn.starts_with("arn:") && self.arn.contains(":sqs:") && self.arn.ends_with(".fifo");
+        if !fifo_queue {
+            return Ok(());
+        }
+        match &self.sqs_parameters {
+            None => Err(format!(
+                "Parameter(s) SqsParameters must be specified for target: {}.",
+                self.id
+            )),
+            Some(SqsParameters { message_group_id: None }) => Err(format!(
+                "Parameter(s) MessageGroupId must be specified for target: {}.",
+                self.id
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// What this target receives for `event`.
     pub fn payload(&self, event: &Value, context: Context<'_>) -> Value {
         if let Some(input) = &self.input {
@@ -203,6 +223,8 @@ pub enum Destination {
     Function(String),
     /// `arn:aws:events:…:event-bus/NAME`: the event, put on that bus.
     Bus(String),
+    /// `arn:aws:logs:…:log-group:NAME[:*]`: the event, appended to that log group.
+    LogGroup(String),
     /// Anything else: a [`Sink`], if one accepts it.
     Other,
 }
@@ -218,6 +240,14 @@ impl Destination {
             ["arn", _, "lambda", _, _, "function", name] if !name.is_empty() => {
                 let name = name.split(':').next().unwrap_or(name);
                 Destination::Function(name.to_owned())
+            }
+            ["arn", _, "logs", _, _, "log-group", name] => {
+                let name = name.strip_suffix(":*").unwrap_or(name);
+                if name.is_empty() {
+                    Destination::Other
+                } else {
+                    Destination::LogGroup(name.to_owned())
+                }
             }
             ["arn", _, "events", _, _, resource] => match resource.strip_prefix("event-bus/") {
                 Some(name) if !name.is_empty() => Destination::Bus(name.to_owned()),
@@ -270,6 +300,14 @@ mod tests {
             Destination::Bus("orders".into())
         );
         assert_eq!(
+            Destination::of("arn:aws:logs:us-east-1:123456789012:log-group:/aws/events/orders:*"),
+            Destination::LogGroup("/aws/events/orders".into())
+        );
+        assert_eq!(
+            Destination::of("arn:aws:logs:us-east-1:123456789012:log-group:audit"),
+            Destination::LogGroup("audit".into())
+        );
+        assert_eq!(
             Destination::of("arn:aws:sqs:us-east-1:123456789012:q"),
             Destination::Other
         );
@@ -300,6 +338,26 @@ mod tests {
             target(r#"{"Id":"t","Arn":"a","RetryPolicy":{"MaximumEventAgeInSeconds":59}}"#)
                 .unwrap_err()
                 .contains("MaximumEventAgeInSeconds")
+        );
+    }
+
+    #[test]
+    fn fifo_queue_targets_need_a_message_group() {
+        let target = |json: &str| serde_json::from_str::<Target>(json).unwrap().check_sqs_parameters();
+        assert!(target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q"}"#).is_ok());
+        assert_eq!(
+            target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo"}"#).unwrap_err(),
+            "Parameter(s) SqsParameters must be specified for target: q."
+        );
+        assert_eq!(
+            target(r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo","SqsParameters":{}}"#).unwrap_err(),
+            "Parameter(s) MessageGroupId must be specified for target: q."
+        );
+        assert!(
+            target(
+                r#"{"Id":"q","Arn":"arn:aws:sqs:us-east-1:123456789012:q.fifo","SqsParameters":{"MessageGroupId":"g"}}"#
+            )
+            .is_ok()
         );
     }
 

@@ -14,20 +14,20 @@ use sluice_store_sqlite::SqliteStore;
 use crate::{Bus, Clock, EntryResult, EventEntry, Options, RuleInput, RuleState, Target};
 
 /// A bus on a store in `folder`, a clock the test moves, and what the function `record` got.
-struct Fixture {
-    bus: Bus,
-    store: Arc<SqliteStore>,
+pub(crate) struct Fixture {
+    pub(crate) bus: Bus,
+    pub(crate) store: Arc<SqliteStore>,
     now: Arc<Mutex<DateTime<Utc>>>,
     calls: Arc<Mutex<Vec<Value>>>,
     /// How many calls of `record` fail before it succeeds.
     failures: Arc<Mutex<u32>>,
 }
 
-fn start() -> DateTime<Utc> {
+pub(crate) fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 30).single().unwrap()
 }
 
-async fn open(folder: &Path, now: Arc<Mutex<DateTime<Utc>>>) -> Fixture {
+pub(crate) async fn open(folder: &Path, now: Arc<Mutex<DateTime<Utc>>>) -> Fixture {
     let store = Arc::new(SqliteStore::open(&folder.join("sluice.db")).unwrap());
     let calls = Arc::new(Mutex::new(Vec::new()));
     let failures = Arc::new(Mutex::new(0));
@@ -69,15 +69,15 @@ async fn open(folder: &Path, now: Arc<Mutex<DateTime<Utc>>>) -> Fixture {
 }
 
 impl Fixture {
-    fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         *self.now.lock().unwrap() += by;
     }
 
-    async fn pending(&self) -> u64 {
+    pub(crate) async fn pending(&self) -> u64 {
         self.store.pending_deliveries().await.unwrap()
     }
 
-    fn calls(&self) -> Vec<Value> {
+    pub(crate) fn calls(&self) -> Vec<Value> {
         self.calls.lock().unwrap().clone()
     }
 
@@ -99,7 +99,7 @@ impl Fixture {
         assert!(failures.is_empty(), "{failures:?}");
     }
 
-    async fn put(&self, source: &str, detail: Value) -> Vec<EntryResult> {
+    pub(crate) async fn put(&self, source: &str, detail: Value) -> Vec<EntryResult> {
         let entry = EventEntry {
             source: Some(source.to_owned()),
             detail_type: Some("Test".to_owned()),
@@ -282,4 +282,108 @@ async fn cron_schedules_start_at_their_next_time() {
         .await
         .unwrap();
     assert_eq!(fixture.bus.describe_rule(None, "noon").unwrap().next_fire_millis, None);
+}
+
+#[tokio::test]
+async fn a_log_group_target_appends_each_event_once() {
+    use sluice_store::LogStore;
+    use sluice_store::logs::LogQuery;
+
+    let folder = tempfile::tempdir().unwrap();
+    let fixture = open(folder.path(), Arc::new(Mutex::new(start()))).await;
+    let target = r#"{"Id": "audit", "Arn": "arn:aws:logs:us-east-1:123456789012:log-group:/audit:*"}"#;
+    fixture
+        .bus
+        .put_rule(RuleInput {
+            name: "audit".to_owned(),
+            bus: None,
+            event_pattern: Some(r#"{"source": ["shop"]}"#.to_owned()),
+            schedule: None,
+            state: None,
+            description: None,
+            role_arn: None,
+        })
+        .await
+        .unwrap();
+    let refused = fixture
+        .bus
+        .put_targets(None, "audit", vec![serde_json::from_str(target).unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(refused.len(), 1, "no log group targets without logs attached");
+    fixture.bus.attach_logs(fixture.store.clone());
+    fixture
+        .rule("audit", Some(r#"{"source": ["shop"]}"#), None, target)
+        .await;
+    let results = fixture.put("shop", json!({"n": 1})).await;
+    let EntryResult::Accepted { event_id } = &results[0] else {
+        panic!("{results:?}");
+    };
+    let claimed = fixture.store.claim_deliveries(i64::MAX / 2, 0, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    // A delivery made twice (a crash between the append and the delivery's removal) appends once.
+    let logs = fixture.bus.logs().unwrap();
+    for _ in 0..2 {
+        logs.deliver("/audit", &claimed[0].id, &claimed[0].payload)
+            .await
+            .unwrap();
+    }
+    let events = fixture
+        .store
+        .log_events(LogQuery {
+            group: "/audit".to_owned(),
+            limit: 10,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(&events[0].stream, event_id, "the stream is named after the event");
+    assert_eq!(events[0].timestamp_millis, start().timestamp_millis() / 1000 * 1000);
+    let message: Value = serde_json::from_str(&events[0].message).unwrap();
+    assert_eq!(message["detail"], json!({"n": 1}));
+}
+
+#[tokio::test]
+async fn a_bus_target_routes_the_event_by_the_other_bus_rules() {
+    let folder = tempfile::tempdir().unwrap();
+    let fixture = open(folder.path(), Arc::new(Mutex::new(start()))).await;
+    fixture.bus.create_event_bus("orders").await.unwrap();
+    fixture
+        .rule(
+            "relay",
+            Some(r#"{"source": ["shop"]}"#),
+            None,
+            r#"{"Id": "orders", "Arn": "arn:aws:events:us-east-1:123456789012:event-bus/orders"}"#,
+        )
+        .await;
+    fixture
+        .bus
+        .put_rule(RuleInput {
+            name: "record".to_owned(),
+            bus: Some("orders".to_owned()),
+            event_pattern: Some(r#"{"detail": {"n": [{"numeric": [">", 1]}]}}"#.to_owned()),
+            schedule: None,
+            state: None,
+            description: None,
+            role_arn: None,
+        })
+        .await
+        .unwrap();
+    let target: Target = serde_json::from_str(RECORD).unwrap();
+    fixture
+        .bus
+        .put_targets(Some("orders"), "record", vec![target])
+        .await
+        .unwrap();
+    let results = fixture.put("shop", json!({"n": 2})).await;
+    fixture.put("shop", json!({"n": 1})).await;
+    let EntryResult::Accepted { event_id } = &results[0] else {
+        panic!("{results:?}");
+    };
+    while fixture.bus.deliver_due().await.unwrap() > 0 {}
+    let calls = fixture.calls();
+    assert_eq!(calls.len(), 1, "only the event the other bus's rule matches: {calls:?}");
+    assert_eq!(&calls[0]["id"], event_id, "the event keeps its id");
+    assert_eq!(calls[0]["detail"], json!({"n": 2}));
 }

@@ -22,14 +22,40 @@
 //! ContentBasedDeduplication = true
 //! VisibilityTimeout = 60
 //!
+//! [routes."POST /publikes/likes"]                  # an HTTP route on the server's port (a function URL)
+//! function = "like"                                  # a function of the manifest or registered in process
+//!
 //! [tables.test-state]                                # DynamoDB semantics, on the same store
 //! partition_key = { name = "id", type = "S" }
 //! sort_key = { name = "at", type = "N" }             # optional
 //! ttl_attribute = "expires"                          # optional
+//!
+//! [event_source_mappings.statuses]                   # a queue feeding a function, as Lambda polls SQS
+//! queue = "statuses.fifo"                            # a queue name or ARN
+//! function = "insert-status"                         # or state_machine = "NAME or ARN" (one execution per batch)
+//! batch_size = 10                                    # 1–10 (FIFO), 1–10000 (standard); default 10
+//! maximum_batching_window_seconds = 0                # 0–300, standard queues only; at least 1 above 10 records
+//! report_batch_item_failures = true                  # the function answers {"batchItemFailures": [...]}
+//! maximum_concurrency = 5                            # batches in flight at once, 2–1000; default 5
+//! enabled = true
+//!
+//! [buckets.uploads]                                  # S3 semantics; created if missing
+//! [[buckets.uploads.notifications]]                  # where its object events go (optional)
+//! id = "promote-json"                                # optional; unique within the bucket
+//! events = ["s3:ObjectCreated:*"]                    # S3's event names
+//! prefix = "in/"                                     # optional key filters
+//! suffix = ".json"
+//! state_machine = "promote"                          # one of: state_machine, function, queue (names
+//!                                                    # in this region and account) or target (an ARN)
 //! ```
 //!
-//! Functions an embedding binary registers in process need no entry. Tables and queues are
-//! created by whoever serves them (`sluice serve`), which checks them before the rest is deployed.
+//! A route is `METHOD /path` (an exact path; `ANY` matches every method) and takes precedence over
+//! the S3 API's path-style URLs; the function gets Lambda's function-URL event (payload format
+//! 2.0) and answers as a function URL's function does.
+//!
+//! Functions an embedding binary registers in process need no entry. Tables, queues, buckets and
+//! event source mappings are created by whoever serves them (`sluice serve`), which checks them
+//! before the rest is deployed. A bucket's declared notifications replace the rules it had.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +64,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::functions::{CommandFunction, Function, HttpFunction};
+use crate::routes::RouteKey;
 use crate::{Engine, Error, MachineType};
 
 /// A parsed `sluice.toml`.
@@ -58,12 +85,135 @@ pub struct Manifest {
     /// `[rules.NAME]`: event bus rules and their targets, read by the event bus (`sluice-bus`).
     #[serde(default)]
     pub rules: BTreeMap<String, toml::Value>,
+    /// `[schedules.NAME]`: EventBridge Scheduler schedules, read by the event bus (`sluice-bus`).
+    #[serde(default)]
+    pub schedules: BTreeMap<String, toml::Value>,
     /// `[tables.NAME]`.
     #[serde(default)]
     pub tables: BTreeMap<String, TableEntry>,
     /// `[queues.NAME]`: each queue's attributes, by AWS name.
     #[serde(default)]
     pub queues: BTreeMap<String, BTreeMap<String, AttributeValue>>,
+    /// `[event_source_mappings.NAME]`: queues feeding functions or state machines.
+    #[serde(default)]
+    pub event_source_mappings: BTreeMap<String, EventSourceMappingEntry>,
+    /// `[buckets.NAME]`.
+    #[serde(default)]
+    pub buckets: BTreeMap<String, BucketEntry>,
+    /// `[routes."METHOD /path"]`: HTTP routes, each answered by a function.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteEntry>,
+    /// `[topics.NAME]`: topics and their subscriptions, read by the topics (`sluice-topics`).
+    #[serde(default)]
+    pub topics: BTreeMap<String, toml::Value>,
+}
+
+/// `[event_source_mappings.NAME]`: a queue polled for a function or a state machine, with
+/// Lambda's parameters (checked by the queues, `sluice-queues`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSourceMappingEntry {
+    /// The queue's name or ARN.
+    pub queue: String,
+    /// The function's name or ARN.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// The state machine's name or ARN.
+    #[serde(default)]
+    pub state_machine: Option<String>,
+    /// Records per batch.
+    #[serde(default)]
+    pub batch_size: Option<i64>,
+    /// How long to gather a batch.
+    #[serde(default)]
+    pub maximum_batching_window_seconds: Option<i64>,
+    /// Whether the function's response reports failed items.
+    #[serde(default)]
+    pub report_batch_item_failures: bool,
+    /// How many batches may be in flight at once.
+    #[serde(default)]
+    pub maximum_concurrency: Option<i64>,
+    /// Whether the mapping polls.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// `[buckets.NAME]`: a bucket and where its object events go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketEntry {
+    /// `[[buckets.NAME.notifications]]`.
+    #[serde(default)]
+    pub notifications: Vec<NotificationEntry>,
+}
+
+/// `[[buckets.NAME.notifications]]`: events of these names on keys with this prefix and suffix
+/// go to one destination, named by exactly one of `target` (an ARN), `function`,
+/// `state_machine` or `queue` (names).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationEntry {
+    /// The rule's id (S3's `Id`); `NAME-N` (its position) when not given.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// S3's event names: `s3:ObjectCreated:*`, `s3:ObjectRemoved:Delete`, ….
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The key prefix the rule wants.
+    #[serde(default)]
+    pub prefix: String,
+    /// The key suffix the rule wants.
+    #[serde(default)]
+    pub suffix: String,
+    /// The destination's ARN.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// A function's name.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// A state machine's name.
+    #[serde(default)]
+    pub state_machine: Option<String>,
+    /// A queue's name.
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+impl NotificationEntry {
+    /// The destination's ARN, with names taken as this region's and account's; a message when
+    /// the entry names no destination or more than one.
+    pub fn target_arn(&self, region: &str, account: &str) -> Result<String, String> {
+        let mut named = Vec::new();
+        if let Some(arn) = &self.target {
+            named.push(arn.clone());
+        }
+        if let Some(name) = &self.function {
+            named.push(format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+        }
+        if let Some(name) = &self.state_machine {
+            named.push(format!("arn:aws:states:{region}:{account}:stateMachine:{name}"));
+        }
+        if let Some(name) = &self.queue {
+            named.push(format!("arn:aws:sqs:{region}:{account}:{name}"));
+        }
+        match named.len() {
+            1 => Ok(named.remove(0)),
+            0 => Err("names no destination: give one of target, function, state_machine or queue".into()),
+            _ => Err("names more than one destination: give one of target, function, state_machine or queue".into()),
+        }
+    }
+}
+
+/// `[routes."METHOD /path"]`: the function that answers a route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteEntry {
+    /// The function's name: one of the manifest's or one registered in process.
+    pub function: String,
 }
 
 /// `[tables.NAME]`: a table's keys and time to live.
@@ -200,6 +350,8 @@ pub struct Deployed {
     pub state_machines: Vec<(String, String, u64)>,
     /// Command functions registered.
     pub functions: Vec<String>,
+    /// Routes declared: (route key, function).
+    pub routes: Vec<(String, String)>,
 }
 
 impl Manifest {
@@ -237,6 +389,21 @@ impl Engine {
                 ))
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        let mut routes = Vec::new();
+        for (text, entry) in &manifest.routes {
+            let problem = |message: String| AppError::Manifest {
+                path: manifest_path.clone(),
+                message,
+            };
+            let key = RouteKey::parse(text).map_err(|message| problem(format!("routes.{message}")))?;
+            if !manifest.functions.contains_key(&entry.function) && self.functions().get(&entry.function).is_none() {
+                return Err(problem(format!(
+                    "routes.\"{text}\".function names {:?}, which is neither in [functions] nor registered in process",
+                    entry.function
+                )));
+            }
+            routes.push((key, entry.function.clone()));
+        }
         let mut machines = Vec::new();
         for (name, entry) in &manifest.state_machines {
             let path = folder.join(&entry.definition);
@@ -296,6 +463,10 @@ impl Engine {
             deployed
                 .state_machines
                 .push((name.clone(), record.arn, record.revision));
+        }
+        for (key, function) in routes {
+            deployed.routes.push((key.to_string(), function.clone()));
+            self.routes().register(key, function);
         }
         Ok(deployed)
     }

@@ -13,10 +13,12 @@ mod dispatch;
 mod error;
 mod events;
 pub mod functions;
+pub mod integrations;
 mod live;
 mod machines;
 pub mod metrics;
 mod resources;
+pub mod routes;
 mod snapshot;
 mod txn;
 
@@ -28,6 +30,8 @@ use tokio::sync::Notify;
 
 pub use error::{Error, Result, check_name};
 pub use functions::{Function, FunctionError, Functions};
+pub use integrations::{Call as IntegrationCall, Integration, Pattern as IntegrationPattern};
+pub use routes::{Route, RouteKey, Routes};
 pub use sluice_store::{
     ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, MachineType, StateMachineRecord,
 };
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Engine {
 struct Inner {
     store: Arc<dyn Store>,
     functions: Functions,
+    /// The HTTP routes the apps declare.
+    routes: Routes,
     options: Options,
     /// Parsed definitions by (state machine ARN, revision).
     machines: Mutex<HashMap<(String, u64), Arc<sluice_asl::StateMachine>>>,
@@ -78,6 +84,8 @@ struct Inner {
     live: live::LiveExecutions,
     /// Wakes the timer loop when work may be due sooner than it thought.
     wake: Notify,
+    /// Task resources served by other parts of Sluice, by service (`s3`, `dynamodb`, …).
+    integrations: std::sync::RwLock<HashMap<String, Arc<dyn Integration>>>,
     /// Callers waiting for executions to end.
     waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<ExecutionRecord>>>>,
 }
@@ -90,10 +98,12 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 functions,
+                routes: Routes::default(),
                 options,
                 machines: Mutex::new(HashMap::new()),
                 live: live::LiveExecutions::default(),
                 wake: Notify::new(),
+                integrations: std::sync::RwLock::new(HashMap::new()),
                 waiters: Mutex::new(HashMap::new()),
             }),
         }
@@ -102,6 +112,11 @@ impl Engine {
     /// The functions this engine calls.
     pub fn functions(&self) -> &Functions {
         &self.inner.functions
+    }
+
+    /// The HTTP routes (function URLs) the deployed apps declare.
+    pub fn routes(&self) -> &Routes {
+        &self.inner.routes
     }
 
     /// The store this engine runs on.

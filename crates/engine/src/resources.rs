@@ -2,7 +2,8 @@
 //! integration `arn:aws:states:::lambda:invoke` (with `FunctionName` and `Payload`, its result
 //! wrapped as AWS wraps it) and a bare Lambda function ARN both call the function of that name;
 //! `arn:aws:states:::states:startExecution` (and `.sync`, `.sync:2`, `.waitForTaskToken`) starts a
-//! child execution.
+//! child execution. Other `arn:aws:states:::SERVICE:ACTION` resources go to the integration
+//! registered for the service (`integrations`).
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -89,10 +90,37 @@ impl Engine {
         if let Some(pattern) = base.strip_prefix("arn:aws:states:::states:startExecution") {
             return self.start_child(task, pattern, wait_for_token, &parameters).await;
         }
+        if let Some((service, action, pattern)) = crate::integrations::parse_resource(resource)
+            && let Some(integration) = self.integration(&service)
+        {
+            let call = crate::integrations::Call {
+                resource: resource.to_owned(),
+                service,
+                action,
+                pattern,
+                parameters,
+                execution_arn: (!task.execution_arn.is_empty()).then(|| task.execution_arn.to_owned()),
+            };
+            // With `.waitForTaskToken` the call only hands the token on; `.sync` integrations
+            // wait for their job themselves.
+            return match (pattern, integration.call(call).await) {
+                (crate::integrations::Pattern::WaitForTaskToken, Ok(_)) => Invocation::Pending,
+                (_, result) => Invocation::Done(result),
+            };
+        }
+        let services = self.integration_services();
+        let others = if services.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", or arn:aws:states:::SERVICE:ACTION for a service of {}",
+                services.join(", ")
+            )
+        };
         Invocation::Done(Err(Failure::new(
             names::RUNTIME,
             format!(
-                "The resource '{resource}' is not one Sluice can run: use a function's Lambda ARN, arn:aws:states:::lambda:invoke or arn:aws:states:::states:startExecution"
+                "The resource '{resource}' is not one Sluice can run: use a function's Lambda ARN, arn:aws:states:::lambda:invoke, arn:aws:states:::states:startExecution{others}"
             ),
         )))
     }

@@ -77,3 +77,57 @@ async fn redeploying_keeps_running_executions_on_their_revision() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn routes_name_functions_of_the_manifest_or_in_process() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let app = directory.path().join("app");
+    std::fs::create_dir(&app).expect("the app folder");
+    let store = SqliteStore::open(&directory.path().join("sluice.db")).expect("the store opens");
+    let functions = Functions::default();
+    functions.register(
+        "like",
+        sluice_engine::Function::in_process(|event| async move { Ok(event) }),
+    );
+    let engine = Engine::new(Arc::new(store), functions, Options::default());
+    write(
+        &app,
+        "sluice.toml",
+        "[app]\nname = \"demo\"\n\n[functions.echo]\ncommand = [\"/bin/cat\"]\n\n\
+         [routes.\"POST /demo/likes\"]\nfunction = \"like\"\n\n[routes.\"ANY /demo/echo\"]\nfunction = \"echo\"\n",
+    );
+    let deployed = engine.deploy_app(&app, 0).await.expect("deployed");
+    assert_eq!(
+        deployed.routes,
+        [
+            ("ANY /demo/echo".to_owned(), "echo".to_owned()),
+            ("POST /demo/likes".to_owned(), "like".to_owned())
+        ]
+    );
+    assert_eq!(
+        engine.routes().find("POST", "/demo/likes").map(|route| route.function),
+        Some("like".to_owned())
+    );
+    assert_eq!(engine.routes().find("GET", "/demo/likes"), None);
+
+    for (route, expected) in [
+        (
+            "[routes.\"POST /demo/other\"]\nfunction = \"nobody\"\n",
+            "names \"nobody\"",
+        ),
+        (
+            "[routes.\"FETCH /demo/other\"]\nfunction = \"like\"\n",
+            "the method must be one of",
+        ),
+        ("[routes.\"POST /demo/other\"]\nfn = \"like\"\n", "unknown field"),
+    ] {
+        write(&app, "sluice.toml", &format!("[app]\nname = \"demo\"\n\n{route}"));
+        let message = engine.deploy_app(&app, 0).await.expect_err("refused").to_string();
+        assert!(message.contains(expected), "{message}");
+        assert_eq!(
+            engine.routes().find("POST", "/demo/other"),
+            None,
+            "nothing is registered"
+        );
+    }
+}

@@ -17,6 +17,7 @@ pub mod messages;
 mod receipts;
 mod receive;
 mod send;
+pub mod sources;
 
 #[cfg(test)]
 mod tests;

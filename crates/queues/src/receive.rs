@@ -90,7 +90,24 @@ impl Queues {
             * 1000;
         let redrive = self.redrive(&config).await?;
         let deadline = Instant::now() + Duration::from_secs(wait as u64);
-        let waker = self.waker(queue.id);
+        self.claim(queue.id, max_messages, visibility_millis, redrive, deadline)
+            .await?
+            .into_iter()
+            .map(|stored| self.message(queue.id, stored, request))
+            .collect()
+    }
+
+    /// Claims up to `max_messages` messages of the queue for `visibility_millis`, waiting until
+    /// `deadline` for one to become receivable when none is now.
+    pub(crate) async fn claim(
+        &self,
+        queue_id: i64,
+        max_messages: usize,
+        visibility_millis: i64,
+        redrive: Option<Redrive>,
+        deadline: Instant,
+    ) -> Result<Vec<StoredMessage>> {
+        let waker = self.waker(queue_id);
         loop {
             // Listen before looking, so that a send between the look and the sleep still wakes.
             let notified = waker.notified();
@@ -100,7 +117,7 @@ impl Queues {
             let claimed = self
                 .store()
                 .receive_messages(Receive {
-                    queue_id: queue.id,
+                    queue_id,
                     max_messages,
                     now_millis: now,
                     visible_until_millis: now + visibility_millis,
@@ -109,13 +126,10 @@ impl Queues {
                 .await
                 .map_err(from_store)?;
             if !claimed.is_empty() || Instant::now() >= deadline {
-                return claimed
-                    .into_iter()
-                    .map(|stored| self.message(queue.id, stored, request))
-                    .collect();
+                return Ok(claimed);
             }
             let mut until = deadline;
-            if let Some(next) = self.store().next_visible(queue.id, now).await.map_err(from_store)? {
+            if let Some(next) = self.store().next_visible(queue_id, now).await.map_err(from_store)? {
                 until = until.min(Instant::now() + Duration::from_millis((next - now).max(1) as u64));
             }
             tokio::select! {
@@ -126,7 +140,7 @@ impl Queues {
     }
 
     /// The store's view of a queue's redrive policy: its dead-letter queue's id and retention.
-    async fn redrive(&self, config: &Config) -> Result<Option<Redrive>> {
+    pub(crate) async fn redrive(&self, config: &Config) -> Result<Option<Redrive>> {
         let Some(policy) = &config.redrive else {
             return Ok(None);
         };
@@ -141,7 +155,7 @@ impl Queues {
     }
 
     /// A claimed message as the receive answers it, with the attributes asked for.
-    fn message(&self, queue_id: i64, stored: StoredMessage, request: &ReceiveMessage) -> Result<Message> {
+    pub(crate) fn message(&self, queue_id: i64, stored: StoredMessage, request: &ReceiveMessage) -> Result<Message> {
         let decode = |text: &str| -> Result<MessageAttributes> {
             serde_json::from_str(text).map_err(|error| {
                 Error::Store(sluice_store::Error::Backend(format!(

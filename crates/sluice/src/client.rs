@@ -43,6 +43,32 @@ pub struct ServerError {
     pub message: String,
 }
 
+/// An S3 REST answer: its status, headers and body, whatever the status.
+#[derive(Debug, Clone)]
+pub struct S3Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl S3Answer {
+    /// A header's value, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The S3 error code of an error answer (`<Code>…</Code>`), if it has one.
+    pub fn code(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.body);
+        let start = text.find("<Code>")? + "<Code>".len();
+        let end = text[start..].find("</Code>")? + start;
+        Some(text[start..end].to_owned())
+    }
+}
+
 /// A connection to one server.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -137,6 +163,94 @@ impl Client {
             request,
         )
         .await
+    }
+
+    /// `Logs_20140328.<operation>` (CloudWatch Logs).
+    pub async fn logs(&self, operation: &str, request: &Value) -> Result<Value> {
+        self.call(
+            sluice_api::logs::TARGET_PREFIX,
+            sluice_api::logs::SIGNING_NAME,
+            operation,
+            request,
+        )
+        .await
+    }
+
+    /// One S3 REST request, path-style: `path` is `/bucket/key` with the key already
+    /// percent-encoded (each byte but `A-Za-z0-9-_.~/`), `query` likewise (or empty). Signed as
+    /// the SDKs sign, with the body's SHA-256; every answer comes back, errors included.
+    pub async fn s3(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        extra_headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<S3Answer> {
+        let amz_date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let payload_hash = sluice_api::sigv4::hex_sha256(&body);
+        let mut headers = HeaderMap::new();
+        headers.insert("host", HeaderValue::from_str(&self.host)?);
+        headers.insert("x-amz-content-sha256", HeaderValue::from_str(&payload_hash)?);
+        headers.insert("x-amz-date", HeaderValue::from_str(&amz_date)?);
+        let parts = Parts {
+            method,
+            path,
+            query,
+            headers: &headers,
+            body: &body,
+        };
+        let authorization = authorization_header(
+            &parts,
+            &self.args.access_key,
+            &self.args.secret_key,
+            &self.args.region,
+            sluice_api::s3::SIGNING_NAME,
+            &amz_date,
+            "host;x-amz-content-sha256;x-amz-date",
+        );
+        headers.insert("authorization", HeaderValue::from_str(&authorization)?);
+        for (name, value) in extra_headers {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+        }
+        let mut url = self.url.clone();
+        url.set_path(path);
+        url.set_query((!query.is_empty()).then_some(query));
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let response = self
+            .http
+            .request(method, url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {}", self.args.endpoint))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .context("the server's answer was cut off")?
+            .to_vec();
+        Ok(S3Answer { status, headers, body })
+    }
+
+    /// S3's `GetObject` on a path-style URL, signed for `s3`: the object's bytes, or `None`
+    /// when there is no such key. Keys are plain (letters, digits, `/`, `-`, `_`, `.`).
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = format!("{}/{bucket}/{key}", self.url.path().trim_end_matches('/'));
+        let answer = self.s3("GET", &path, "", &[], Vec::new()).await?;
+        match answer.status {
+            200 => Ok(Some(answer.body)),
+            404 => Ok(None),
+            status => Err(anyhow!(
+                "GET /{bucket}/{key} answered {status}: {}",
+                String::from_utf8_lossy(&answer.body)
+            )),
+        }
     }
 
     /// Sends one signed AWS JSON 1.0 request and reads the answer; an error answer becomes a

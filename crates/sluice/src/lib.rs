@@ -1,7 +1,9 @@
 //! The `sluice` command line: a thin layer over the library crates.
 //!
 //! A binary that embeds Sluice with functions of its own (in-process Rust handlers) calls
-//! [`main`] with them and gets the whole command line, `serve` included:
+//! [`main`] with them and gets the whole command line, `serve` included. Functions that use the
+//! server's buckets, tables, queues, bus or engine register through [`main_with`] (or
+//! `commands::serve::run_with`), which hands them the [`Services`]:
 //!
 //! ```no_run
 //! use sluice_engine::{Function, Functions};
@@ -14,12 +16,17 @@
 pub mod client;
 pub mod commands;
 mod input;
+pub mod integrations;
+mod mappings;
+mod services;
 mod table;
 mod targets;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+pub use services::{Services, Setup};
 
 /// Sluice: a durable serverless runtime in one binary.
 #[derive(Debug, Parser)]
@@ -42,6 +49,8 @@ enum Command {
     Deploy(commands::deploy::Args),
     /// Start, inspect and stop executions on a running server.
     Exec(commands::exec::Args),
+    /// Read log groups on a running server (`sluice logs tail GROUP --follow`).
+    Logs(commands::logs::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,13 +61,24 @@ enum LocalCommand {
 
 /// Runs the command line with `functions` available to every state machine `serve` runs.
 pub fn main(functions: sluice_engine::Functions) -> ExitCode {
+    run(functions, Box::new(|_| Ok(())))
+}
+
+/// Runs the command line; `serve` runs `setup` with the server's [`Services`] before it deploys
+/// apps, so that in-process functions can keep the buckets, tables, queues, bus and engine.
+pub fn main_with(setup: impl FnOnce(&Services) -> anyhow::Result<()> + Send + 'static) -> ExitCode {
+    run(sluice_engine::Functions::default(), Box::new(setup))
+}
+
+fn run(functions: sluice_engine::Functions, setup: Setup) -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Local(LocalCommand::Run(args)) => commands::local_run::run(args),
-        Command::Serve(args) => commands::serve::run(args, functions),
+        Command::Serve(args) => commands::serve::run_with(args, functions, setup),
         Command::Deploy(args) => commands::deploy::run(args),
         Command::Exec(args) => commands::exec::run(args),
+        Command::Logs(args) => commands::logs::run(args),
     };
     match result {
         Ok(code) => code,

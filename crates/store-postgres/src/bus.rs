@@ -3,7 +3,9 @@
 //! claimed with `FOR UPDATE SKIP LOCKED`.
 
 use async_trait::async_trait;
-use sluice_store::bus::{BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, TargetRecord};
+use sluice_store::bus::{
+    BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, ScheduleRecord, ScheduledFire, TargetRecord,
+};
 use sluice_store::{Error, Result};
 use tokio_postgres::Row;
 
@@ -104,7 +106,7 @@ fn delivery_row(row: &Row) -> Delivery {
     }
 }
 
-async fn insert_deliveries(tx: &Tx<'_>, deliveries: &[Delivery]) -> Result<()> {
+pub(crate) async fn insert_deliveries(tx: &Tx<'_>, deliveries: &[Delivery]) -> Result<()> {
     let sql = format!(
         "INSERT INTO event_deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     );
@@ -450,5 +452,29 @@ impl BusStore for PostgresStore {
         transaction!(self, |tx| query_one(&tx, "SELECT COUNT(*) FROM event_deliveries", &[])
             .await
             .map(|row| row.get::<_, i64>(0).max(0) as u64))
+    }
+
+    async fn create_schedule(&self, schedule: ScheduleRecord) -> Result<()> {
+        transaction!(self, |tx| crate::schedules::create(&tx, &schedule).await)
+    }
+
+    async fn update_schedule(&self, schedule: ScheduleRecord) -> Result<()> {
+        transaction!(self, |tx| crate::schedules::update(&tx, &schedule).await)
+    }
+
+    async fn delete_schedule(&self, group: &str, name: &str) -> Result<bool> {
+        transaction!(self, |tx| crate::schedules::delete(&tx, group, name).await)
+    }
+
+    async fn schedule(&self, group: &str, name: &str) -> Result<Option<ScheduleRecord>> {
+        transaction!(self, |tx| crate::schedules::read(&tx, group, name).await)
+    }
+
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+        transaction!(self, |tx| crate::schedules::list(&tx).await)
+    }
+
+    async fn fire_scheduled(&self, fire: ScheduledFire) -> Result<bool> {
+        transaction!(self, |tx| crate::schedules::fire(&tx, &fire).await)
     }
 }

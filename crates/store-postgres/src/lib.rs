@@ -7,12 +7,16 @@
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
 mod advancer;
+mod archives;
 mod bus;
 mod executions;
+mod logs;
 mod objects;
 mod queues;
+mod schedules;
 mod schema;
 mod tables;
+mod topics;
 
 use std::str::FromStr;
 

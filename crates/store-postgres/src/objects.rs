@@ -6,12 +6,14 @@
 use async_trait::async_trait;
 use sluice_store::objects::{
     BucketDeleted, BucketRecord, BucketStore, Condition, KeyRange, NotificationRule, ObjectDelete, ObjectEvent,
-    ObjectRecord, ObjectWrite, Outcome,
+    ObjectRecord, ObjectWrite, Outcome, PartRecord, UploadCompletion, UploadRange, UploadRecord,
 };
 use sluice_store::{Error, Result};
 use tokio_postgres::Row;
 
 use crate::{PostgresStore, Tx, execute, query, query_one, query_opt, transaction};
+
+pub(crate) mod multipart;
 
 /// The tables (appended to the migrations).
 pub(crate) const MIGRATION: &str = r#"
@@ -60,7 +62,7 @@ CREATE INDEX blob_garbage_due ON blob_garbage (due_millis);
 
 const OBJECT_COLUMNS: &str = "bucket, key, etag, size, content_type, user_metadata, headers, blob, modified_millis";
 
-fn json_error(error: serde_json::Error) -> Error {
+pub(crate) fn json_error(error: serde_json::Error) -> Error {
     Error::Backend(format!("a stored JSON column is corrupt: {error}"))
 }
 
@@ -88,7 +90,7 @@ async fn read_object(tx: &Tx<'_>, bucket: &str, key: &str) -> Result<Option<Obje
 }
 
 /// A bucket; `lock` holds its row until the transaction ends, for a write of its objects.
-async fn read_bucket(tx: &Tx<'_>, name: &str, lock: bool) -> Result<Option<BucketRecord>> {
+pub(crate) async fn read_bucket(tx: &Tx<'_>, name: &str, lock: bool) -> Result<Option<BucketRecord>> {
     let sql = if lock {
         "SELECT name, created_millis, notifications FROM buckets WHERE name = $1 FOR NO KEY UPDATE"
     } else {
@@ -163,7 +165,7 @@ async fn record_events(tx: &Tx<'_>, change: &Change<'_>) -> Result<()> {
     Ok(())
 }
 
-async fn add_garbage(tx: &Tx<'_>, blob: &str, due_millis: i64) -> Result<()> {
+pub(crate) async fn add_garbage(tx: &Tx<'_>, blob: &str, due_millis: i64) -> Result<()> {
     execute(
         tx,
         "INSERT INTO blob_garbage (blob, due_millis) VALUES ($1, $2)
@@ -174,7 +176,7 @@ async fn add_garbage(tx: &Tx<'_>, blob: &str, due_millis: i64) -> Result<()> {
     Ok(())
 }
 
-async fn put_object(tx: &Tx<'_>, write: &ObjectWrite) -> Result<Outcome> {
+pub(crate) async fn put_object(tx: &Tx<'_>, write: &ObjectWrite) -> Result<Outcome> {
     let record = &write.record;
     let Some(bucket) = read_bucket(tx, &record.bucket, true).await? else {
         return Ok(Outcome::NoSuchBucket);
@@ -290,6 +292,7 @@ async fn delete_bucket(tx: &Tx<'_>, name: &str) -> Result<BucketDeleted> {
     {
         return Ok(BucketDeleted::NotEmpty);
     }
+    multipart::abort_all(tx, name).await?;
     execute(tx, "DELETE FROM buckets WHERE name = $1", &[&name]).await?;
     Ok(BucketDeleted::Deleted)
 }
@@ -479,10 +482,47 @@ impl BucketStore for PostgresStore {
     async fn blob_in_use(&self, blob: &str) -> Result<bool> {
         transaction!(self, |tx| query_opt(
             &tx,
-            "SELECT 1 FROM objects WHERE blob = $1 LIMIT 1",
+            "SELECT 1 FROM objects WHERE blob = $1 UNION ALL SELECT 1 FROM multipart_parts WHERE blob = $1 LIMIT 1",
             &[&blob]
         )
         .await
         .map(|row| row.is_some()))
+    }
+
+    async fn create_upload(&self, upload: UploadRecord) -> Result<bool> {
+        transaction!(self, |tx| multipart::create(&tx, &upload).await)
+    }
+
+    async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
+        transaction!(self, |tx| multipart::read_upload(&tx, bucket, key, upload_id, false)
+            .await)
+    }
+
+    async fn put_part(&self, bucket: &str, key: &str, part: PartRecord, garbage_delay_millis: i64) -> Result<bool> {
+        transaction!(self, |tx| multipart::put_part(
+            &tx,
+            bucket,
+            key,
+            &part,
+            garbage_delay_millis
+        )
+        .await)
+    }
+
+    async fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>> {
+        transaction!(self, |tx| multipart::list_parts(&tx, upload_id, after, limit).await)
+    }
+
+    async fn list_uploads(&self, range: UploadRange) -> Result<Vec<UploadRecord>> {
+        transaction!(self, |tx| multipart::list_uploads(&tx, &range).await)
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str, now_millis: i64) -> Result<bool> {
+        transaction!(self, |tx| multipart::abort(&tx, bucket, key, upload_id, now_millis)
+            .await)
+    }
+
+    async fn complete_upload(&self, completion: UploadCompletion) -> Result<Outcome> {
+        transaction!(self, |tx| multipart::complete(&tx, &completion).await)
     }
 }

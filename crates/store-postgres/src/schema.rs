@@ -18,6 +18,16 @@ const MIGRATIONS: &[&str] = &[
     crate::objects::MIGRATION,
     // 5: queues (SQS semantics): queues, messages, FIFO groups, deduplication ids.
     crate::queues::MIGRATION,
+    // 6: EventBridge Scheduler's schedules (one target each, a durable next fire time).
+    crate::schedules::MIGRATION,
+    // 7: CloudWatch Logs: log groups, streams, append-only events (the bus's log targets).
+    crate::logs::MIGRATION,
+    // 8: EventBridge archives (with their events) and replays.
+    crate::archives::MIGRATION,
+    // 9: multipart uploads of objects and their parts.
+    crate::objects::multipart::MIGRATION,
+    // 10: topics (SNS semantics): topics, subscriptions, FIFO deduplication ids, the delivery outbox.
+    crate::topics::MIGRATION,
 ];
 
 /// The advisory lock key that orders migrations across nodes ("sluice" in ASCII).

@@ -36,6 +36,21 @@ async fn objects_conformance() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_conformance() {
+    sluice_store::topics::conformance::run_all(&open().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_conformance() {
+    sluice_store::logs_conformance::run_all(&open().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archive_conformance() {
+    sluice_store::archives_conformance::run_all(&open().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_keeps_the_data_and_the_schema_version() {
     let url = sluice_testkit::postgres::database().await;
     {

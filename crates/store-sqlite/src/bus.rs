@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use sluice_store::bus::{BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, TargetRecord};
+use sluice_store::bus::{
+    BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, ScheduleRecord, ScheduledFire, TargetRecord,
+};
 use sluice_store::{Error, Result};
 
 use crate::{SqliteStore, backend};
@@ -112,14 +114,14 @@ fn read_rule(connection: &Connection, bus: &str, name: &str) -> Result<Option<Ru
         .map_err(backend)
 }
 
-fn exists(connection: &Connection, sql: &str, parameters: impl rusqlite::Params) -> Result<bool> {
+pub(crate) fn exists(connection: &Connection, sql: &str, parameters: impl rusqlite::Params) -> Result<bool> {
     connection
         .prepare_cached(sql)
         .and_then(|mut statement| statement.exists(parameters))
         .map_err(backend)
 }
 
-fn insert_deliveries(connection: &Connection, deliveries: &[Delivery]) -> Result<()> {
+pub(crate) fn insert_deliveries(connection: &Connection, deliveries: &[Delivery]) -> Result<()> {
     let mut statement = connection
         .prepare_cached(&format!(
             "INSERT INTO event_deliveries ({DELIVERY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -420,41 +422,25 @@ impl BusStore for SqliteStore {
     }
 
     async fn finish_delivery(&self, id: &str) -> Result<()> {
-        let id = id.to_owned();
-        self.writer
-            .write(move |connection| {
-                connection
-                    .execute("DELETE FROM event_deliveries WHERE id = ?1", [&id])
-                    .map_err(backend)?;
-                Ok(())
-            })
+        self.execute("DELETE FROM event_deliveries WHERE id = ?1", vec![id.to_owned().into()])
             .await
     }
 
     async fn retry_delivery(&self, id: &str, due_millis: i64) -> Result<()> {
         let id = id.to_owned();
-        self.writer
-            .write(move |connection| {
-                connection
-                    .execute(
-                        "UPDATE event_deliveries SET due_millis = ?2, lease_until = 0 WHERE id = ?1",
-                        params![id, due_millis],
-                    )
-                    .map_err(backend)?;
-                Ok(())
-            })
-            .await
+        self.execute(
+            "UPDATE event_deliveries SET due_millis = ?2, lease_until = 0 WHERE id = ?1",
+            vec![id.into(), due_millis.into()],
+        )
+        .await
     }
 
     async fn release_delivery_leases(&self) -> Result<()> {
-        self.writer
-            .write(|connection| {
-                connection
-                    .execute("UPDATE event_deliveries SET lease_until = 0 WHERE lease_until > 0", [])
-                    .map_err(backend)?;
-                Ok(())
-            })
-            .await
+        self.execute(
+            "UPDATE event_deliveries SET lease_until = 0 WHERE lease_until > 0",
+            Vec::new(),
+        )
+        .await
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>> {
@@ -478,6 +464,30 @@ impl BusStore for SqliteStore {
                 .map_err(backend)
         })
         .await
+    }
+
+    async fn create_schedule(&self, schedule: ScheduleRecord) -> Result<()> {
+        self.create_schedule_row(schedule).await
+    }
+
+    async fn update_schedule(&self, schedule: ScheduleRecord) -> Result<()> {
+        self.update_schedule_row(schedule).await
+    }
+
+    async fn delete_schedule(&self, group: &str, name: &str) -> Result<bool> {
+        self.delete_schedule_row(group, name).await
+    }
+
+    async fn schedule(&self, group: &str, name: &str) -> Result<Option<ScheduleRecord>> {
+        self.schedule_row_by_key(group, name).await
+    }
+
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>> {
+        self.schedule_rows().await
+    }
+
+    async fn fire_scheduled(&self, fire: ScheduledFire) -> Result<bool> {
+        self.fire_scheduled_row(fire).await
     }
 }
 

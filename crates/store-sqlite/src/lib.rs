@@ -3,13 +3,17 @@
 //! lets run beside the writer.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod archives;
 mod bus;
 mod checkpointer;
+mod logs;
 mod objects;
 mod queues;
 mod reads;
+mod schedules;
 mod schema;
 mod tables;
+mod topics;
 mod writer;
 mod writes;
 
@@ -50,6 +54,18 @@ impl SqliteStore {
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
         })
+    }
+
+    /// Runs one statement on the writer, in a commit of its own.
+    async fn execute(&self, sql: &'static str, values: Vec<rusqlite::types::Value>) -> Result<()> {
+        self.writer
+            .write(move |connection| {
+                connection
+                    .execute(sql, rusqlite::params_from_iter(values))
+                    .map_err(backend)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Runs a read on a read-only connection, off the async threads.

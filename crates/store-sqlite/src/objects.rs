@@ -6,11 +6,13 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use sluice_store::objects::{
     BucketDeleted, BucketRecord, BucketStore, Condition, KeyRange, NotificationRule, ObjectDelete, ObjectEvent,
-    ObjectRecord, ObjectWrite, Outcome,
+    ObjectRecord, ObjectWrite, Outcome, PartRecord, UploadCompletion, UploadRange, UploadRecord,
 };
 use sluice_store::{Error, Result};
 
 use crate::{SqliteStore, backend};
+
+mod multipart;
 
 /// The tables (appended to the migrations).
 pub const MIGRATION: &str = r"
@@ -57,9 +59,33 @@ CREATE TABLE blob_garbage (
 CREATE INDEX blob_garbage_due ON blob_garbage (due_millis);
 ";
 
+/// Multipart uploads and their parts (appended to the migrations after [`MIGRATION`]).
+pub const MULTIPART_MIGRATION: &str = r"
+CREATE TABLE multipart_uploads (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    upload_id TEXT NOT NULL UNIQUE,
+    content_type TEXT NOT NULL,
+    user_metadata TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    initiated_millis INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, upload_id)
+) WITHOUT ROWID;
+CREATE TABLE multipart_parts (
+    upload_id TEXT NOT NULL,
+    part_number INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    blob TEXT NOT NULL,
+    modified_millis INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+CREATE INDEX multipart_parts_by_blob ON multipart_parts (blob);
+";
+
 const OBJECT_COLUMNS: &str = "bucket, key, etag, size, content_type, user_metadata, headers, blob, modified_millis";
 
-fn json_error(error: serde_json::Error) -> Error {
+pub(crate) fn json_error(error: serde_json::Error) -> Error {
     Error::Backend(format!("a stored JSON column is corrupt: {error}"))
 }
 
@@ -97,7 +123,7 @@ fn read_object(connection: &Connection, bucket: &str, key: &str) -> Result<Optio
         .transpose()
 }
 
-fn read_bucket(connection: &Connection, name: &str) -> Result<Option<BucketRecord>> {
+pub(crate) fn read_bucket(connection: &Connection, name: &str) -> Result<Option<BucketRecord>> {
     let row: Option<(String, i64, String)> = connection
         .prepare_cached("SELECT name, created_millis, notifications FROM buckets WHERE name = ?1")
         .and_then(|mut statement| {
@@ -172,7 +198,7 @@ fn record_events(connection: &Connection, change: &Change<'_>) -> Result<()> {
     Ok(())
 }
 
-fn add_garbage(connection: &Connection, blob: &str, due_millis: i64) -> Result<()> {
+pub(crate) fn add_garbage(connection: &Connection, blob: &str, due_millis: i64) -> Result<()> {
     connection
         .prepare_cached("INSERT OR REPLACE INTO blob_garbage (blob, due_millis) VALUES (?1, ?2)")
         .and_then(|mut statement| statement.execute(params![blob, due_millis]))
@@ -180,7 +206,7 @@ fn add_garbage(connection: &Connection, blob: &str, due_millis: i64) -> Result<(
     Ok(())
 }
 
-fn put_object(connection: &Connection, write: &ObjectWrite) -> Result<Outcome> {
+pub(crate) fn put_object(connection: &Connection, write: &ObjectWrite) -> Result<Outcome> {
     let record = &write.record;
     let Some(bucket) = read_bucket(connection, &record.bucket)? else {
         return Ok(Outcome::NoSuchBucket);
@@ -300,6 +326,7 @@ fn delete_bucket(connection: &Connection, name: &str) -> Result<BucketDeleted> {
     if any.is_some() {
         return Ok(BucketDeleted::NotEmpty);
     }
+    multipart::abort_all(connection, name)?;
     connection
         .execute("DELETE FROM buckets WHERE name = ?1", [name])
         .map_err(backend)?;
@@ -529,12 +556,58 @@ impl BucketStore for SqliteStore {
         let blob = blob.to_owned();
         self.read(move |connection| {
             connection
-                .prepare_cached("SELECT 1 FROM objects WHERE blob = ?1 LIMIT 1")
+                .prepare_cached(
+                    "SELECT 1 FROM objects WHERE blob = ?1
+                     UNION ALL SELECT 1 FROM multipart_parts WHERE blob = ?1 LIMIT 1",
+                )
                 .and_then(|mut statement| statement.query_row([&blob], |_| Ok(())).optional())
                 .map(|found| found.is_some())
                 .map_err(backend)
         })
         .await
+    }
+
+    async fn create_upload(&self, upload: UploadRecord) -> Result<bool> {
+        self.writer
+            .write(move |connection| multipart::create(connection, &upload))
+            .await
+    }
+
+    async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Option<UploadRecord>> {
+        let (bucket, key, upload_id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
+        self.read(move |connection| multipart::read_upload(connection, &bucket, &key, &upload_id))
+            .await
+    }
+
+    async fn put_part(&self, bucket: &str, key: &str, part: PartRecord, garbage_delay_millis: i64) -> Result<bool> {
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        self.writer
+            .write(move |connection| multipart::put_part(connection, &bucket, &key, &part, garbage_delay_millis))
+            .await
+    }
+
+    async fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>> {
+        let upload_id = upload_id.to_owned();
+        self.read(move |connection| multipart::list_parts(connection, &upload_id, after, limit))
+            .await
+    }
+
+    async fn list_uploads(&self, range: UploadRange) -> Result<Vec<UploadRecord>> {
+        self.read(move |connection| multipart::list_uploads(connection, &range))
+            .await
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str, now_millis: i64) -> Result<bool> {
+        let (bucket, key, upload_id) = (bucket.to_owned(), key.to_owned(), upload_id.to_owned());
+        self.writer
+            .write(move |connection| multipart::abort(connection, &bucket, &key, &upload_id, now_millis))
+            .await
+    }
+
+    async fn complete_upload(&self, completion: UploadCompletion) -> Result<Outcome> {
+        self.writer
+            .write(move |connection| multipart::complete(connection, &completion))
+            .await
     }
 }
 

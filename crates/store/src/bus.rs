@@ -103,6 +103,51 @@ pub struct ScheduleFire {
     pub deliveries: Vec<Delivery>,
 }
 
+/// A schedule of EventBridge Scheduler: one target, fired at the times its expression gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    /// Its schedule group (`default`).
+    pub group: String,
+    /// Its name, unique within the group.
+    pub name: String,
+    /// `arn:aws:scheduler:{region}:{account}:schedule/{group}/{name}`.
+    pub arn: String,
+    /// The whole schedule as the API or the manifest gave it, as JSON text the bus reads back.
+    pub definition: String,
+    /// `ENABLED` schedules fire; `DISABLED` ones do not.
+    pub enabled: bool,
+    /// When it was created, in milliseconds since the epoch.
+    pub created_millis: i64,
+    /// When it was last changed, in milliseconds since the epoch.
+    pub modified_millis: i64,
+    /// When it fires next; `None` when disabled or when it has no fire left.
+    pub next_fire_millis: Option<i64>,
+}
+
+/// What a schedule's fire does to the schedule, besides writing its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFire {
+    /// The schedule fires next at this time, or never (`None`: it is complete and kept).
+    Next(Option<i64>),
+    /// The schedule is complete and deleted (`ActionAfterCompletion: DELETE`).
+    Delete,
+}
+
+/// A fire of a schedule: its delivery and what becomes of the schedule, written together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledFire {
+    /// The schedule's group.
+    pub group: String,
+    /// The schedule.
+    pub name: String,
+    /// The next fire time the schedule must still have for this fire to be written.
+    pub expected_next_millis: i64,
+    /// What becomes of the schedule.
+    pub after: AfterFire,
+    /// The deliveries (one, to the schedule's target).
+    pub deliveries: Vec<Delivery>,
+}
+
 /// What deleting a bus or a rule did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {
@@ -175,4 +220,23 @@ pub trait BusStore: Send + Sync + 'static {
 
     /// How many deliveries are waiting (due or not).
     async fn pending_deliveries(&self) -> Result<u64>;
+
+    /// Creates a schedule; `AlreadyExists` when its group holds that name.
+    async fn create_schedule(&self, schedule: ScheduleRecord) -> Result<()>;
+
+    /// Replaces a schedule (all of it but its creation time); `NotFound` when it does not exist.
+    async fn update_schedule(&self, schedule: ScheduleRecord) -> Result<()>;
+
+    /// Deletes a schedule; answers whether it existed.
+    async fn delete_schedule(&self, group: &str, name: &str) -> Result<bool>;
+
+    /// A schedule by group and name.
+    async fn schedule(&self, group: &str, name: &str) -> Result<Option<ScheduleRecord>>;
+
+    /// Every schedule, in (group, name) order.
+    async fn list_schedules(&self) -> Result<Vec<ScheduleRecord>>;
+
+    /// Writes a schedule's fire if the schedule still has `expected_next_millis` as its next
+    /// fire time and is enabled; answers whether it was written.
+    async fn fire_scheduled(&self, fire: ScheduledFire) -> Result<bool>;
 }

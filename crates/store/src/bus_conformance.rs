@@ -2,7 +2,10 @@
 //! with what it expected.
 
 use crate::Error;
-use crate::bus::{BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, TargetRecord};
+use crate::bus::{
+    AfterFire, BusRecord, BusStore, Deleted, Delivery, RuleRecord, ScheduleFire, ScheduleRecord, ScheduledFire,
+    TargetRecord,
+};
 
 /// Runs every check against `store`, which must be empty.
 pub async fn run_all(store: &dyn BusStore) {
@@ -10,6 +13,8 @@ pub async fn run_all(store: &dyn BusStore) {
     rules_and_targets(store).await;
     deliveries_are_claimed_when_due_and_leased(store).await;
     a_schedule_fires_once_per_expected_time(store).await;
+    schedules_are_created_once_and_replaced(store).await;
+    a_scheduler_fire_is_written_once_and_may_delete(store).await;
 }
 
 fn bus(name: &str) -> BusRecord {
@@ -237,4 +242,146 @@ async fn a_schedule_fires_once_per_expected_time(store: &dyn BusStore) {
         store.finish_delivery(&delivery.id).await.expect("a finish");
     }
     store.delete_rule("orders", "tick").await.expect("a delete");
+}
+
+fn schedule(name: &str, next_fire_millis: Option<i64>) -> ScheduleRecord {
+    ScheduleRecord {
+        group: "default".to_owned(),
+        name: name.to_owned(),
+        arn: format!("arn:aws:scheduler:us-east-1:123456789012:schedule/default/{name}"),
+        definition: r#"{"ScheduleExpression":"rate(1 minute)"}"#.to_owned(),
+        enabled: next_fire_millis.is_some(),
+        created_millis: 1_000,
+        modified_millis: 1_000,
+        next_fire_millis,
+    }
+}
+
+async fn schedules_are_created_once_and_replaced(store: &dyn BusStore) {
+    store
+        .create_schedule(schedule("b", Some(60_000)))
+        .await
+        .expect("a schedule");
+    store.create_schedule(schedule("a", None)).await.expect("a schedule");
+    assert!(
+        matches!(
+            store.create_schedule(schedule("a", Some(1))).await,
+            Err(Error::AlreadyExists { .. })
+        ),
+        "a name is taken once per group"
+    );
+    let replaced = ScheduleRecord {
+        definition: "{}".to_owned(),
+        modified_millis: 2_000,
+        created_millis: 5,
+        ..schedule("a", Some(90_000))
+    };
+    store.update_schedule(replaced.clone()).await.expect("an update");
+    let stored = store
+        .schedule("default", "a")
+        .await
+        .expect("a read")
+        .expect("the schedule");
+    assert_eq!(
+        stored,
+        ScheduleRecord {
+            created_millis: 1_000,
+            ..replaced
+        },
+        "an update keeps the creation time"
+    );
+    assert!(matches!(
+        store.update_schedule(schedule("missing", None)).await,
+        Err(Error::NotFound { .. })
+    ));
+    let names: Vec<String> = store
+        .list_schedules()
+        .await
+        .expect("a list")
+        .into_iter()
+        .map(|schedule| schedule.name)
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(store.delete_schedule("default", "a").await.expect("a delete"));
+    assert!(!store.delete_schedule("default", "a").await.expect("a delete"));
+    assert!(store.schedule("default", "a").await.expect("a read").is_none());
+    assert!(store.delete_schedule("default", "b").await.expect("a delete"));
+}
+
+async fn a_scheduler_fire_is_written_once_and_may_delete(store: &dyn BusStore) {
+    store
+        .create_schedule(schedule("tick", Some(60_000)))
+        .await
+        .expect("a schedule");
+    let fire = |expected, after, id: &str| ScheduledFire {
+        group: "default".to_owned(),
+        name: "tick".to_owned(),
+        expected_next_millis: expected,
+        after,
+        deliveries: vec![delivery(id, expected)],
+    };
+    assert!(
+        store
+            .fire_scheduled(fire(60_000, AfterFire::Next(Some(120_000)), "s1"))
+            .await
+            .expect("a fire")
+    );
+    assert!(
+        !store
+            .fire_scheduled(fire(60_000, AfterFire::Next(Some(120_000)), "s1-again"))
+            .await
+            .expect("a fire"),
+        "the same fire time is written once"
+    );
+    let stored = store
+        .schedule("default", "tick")
+        .await
+        .expect("a read")
+        .expect("the schedule");
+    assert_eq!(stored.next_fire_millis, Some(120_000));
+    assert!(
+        store
+            .fire_scheduled(fire(120_000, AfterFire::Next(None), "s2"))
+            .await
+            .expect("a fire")
+    );
+    let stored = store
+        .schedule("default", "tick")
+        .await
+        .expect("a read")
+        .expect("the schedule");
+    assert_eq!(
+        stored.next_fire_millis, None,
+        "a complete schedule is kept without a next fire"
+    );
+    store
+        .update_schedule(schedule("tick", Some(180_000)))
+        .await
+        .expect("an update");
+    assert!(
+        store
+            .fire_scheduled(fire(180_000, AfterFire::Delete, "s3"))
+            .await
+            .expect("a fire")
+    );
+    assert!(
+        store.schedule("default", "tick").await.expect("a read").is_none(),
+        "ActionAfterCompletion DELETE removes the schedule with its last fire"
+    );
+    assert!(
+        !store
+            .fire_scheduled(fire(180_000, AfterFire::Delete, "s4"))
+            .await
+            .expect("a fire"),
+        "a missing schedule does not fire"
+    );
+    let claimed = store
+        .claim_deliveries(i64::MAX / 2, i64::MAX / 2, 10)
+        .await
+        .expect("a claim");
+    let ids: Vec<&str> = claimed.iter().map(|delivery| delivery.id.as_str()).collect();
+    assert_eq!(ids, ["s1", "s2", "s3"], "only written fires have deliveries");
+    for delivery in claimed {
+        store.finish_delivery(&delivery.id).await.expect("a finish");
+    }
 }

@@ -6,15 +6,22 @@
 //! **Durability:** when a method returns `Ok`, what it wrote is on disk.
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+pub mod archives;
+pub mod archives_conformance;
 pub mod bus;
 pub mod bus_conformance;
 pub mod conformance;
+pub mod logs;
+pub mod logs_conformance;
 pub mod objects;
 pub mod queues;
 pub mod tables;
+pub mod topics;
 mod types;
 
+pub use archives::ArchiveStore;
 pub use bus::BusStore;
+pub use logs::LogStore;
 pub use types::*;
 
 use async_trait::async_trait;

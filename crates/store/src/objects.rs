@@ -120,6 +120,74 @@ pub enum Outcome {
     NoSuchKey,
     /// The condition did not hold.
     PreconditionFailed,
+    /// A completion named a multipart upload that does not exist (any more).
+    NoSuchUpload,
+    /// A completion's parts are not the upload's parts as they are now (one was uploaded
+    /// again since the completion read them).
+    InvalidPart,
+}
+
+/// A multipart upload in progress: the object it will create, less its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The upload's id; ids sort in the order uploads were created.
+    pub upload_id: String,
+    /// The media type the object will have.
+    pub content_type: String,
+    /// The user metadata the object will have.
+    pub user_metadata: BTreeMap<String, String>,
+    /// The other stored headers the object will have.
+    pub headers: BTreeMap<String, String>,
+    /// When the upload was created.
+    pub initiated_millis: i64,
+}
+
+/// One uploaded part of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// The upload.
+    pub upload_id: String,
+    /// 1 to 10,000.
+    pub part_number: u32,
+    /// The part's ETag, without quotes (its MD5 in hex).
+    pub etag: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The blob holding its bytes.
+    pub blob: String,
+    /// When it was uploaded.
+    pub modified_millis: i64,
+}
+
+/// The completion of a multipart upload: the object's version to write (its blob holds the
+/// parts' bytes), if its condition holds and the upload's parts are still those it used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadCompletion {
+    /// The upload.
+    pub upload_id: String,
+    /// The object's new version, its condition and its event.
+    pub write: ObjectWrite,
+    /// The parts used, by number, with the blob each was read from.
+    pub parts: Vec<(u32, String)>,
+}
+
+/// Where a page of multipart uploads starts: after this key, or after this upload of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRange {
+    /// The bucket.
+    pub bucket: String,
+    /// The prefix keys must have.
+    pub prefix: String,
+    /// Uploads of keys after this one (empty: from the first)…
+    pub after_key: String,
+    /// …and, when given, uploads of `after_key` itself whose id sorts after this one.
+    pub after_upload_id: Option<String>,
+    /// At most this many.
+    pub limit: usize,
 }
 
 /// A delete of one object.
@@ -246,8 +314,34 @@ pub trait BucketStore: Send + Sync + 'static {
     /// Forgets garbage blobs once they are deleted.
     async fn forget_garbage(&self, blobs: Vec<String>) -> Result<()>;
 
-    /// Whether an object's current version uses this blob.
+    /// Whether an object's current version or an upload's part uses this blob.
     async fn blob_in_use(&self, blob: &str) -> Result<bool>;
+
+    /// Creates a multipart upload; `false` when its bucket does not exist.
+    async fn create_upload(&self, upload: UploadRecord) -> Result<bool>;
+
+    /// A multipart upload of this bucket and key.
+    async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<Option<UploadRecord>>;
+
+    /// Records an uploaded part, replacing a part of the same number (whose blob goes on the
+    /// garbage list after `garbage_delay_millis`); `false` when the upload does not exist.
+    async fn put_part(&self, bucket: &str, key: &str, part: PartRecord, garbage_delay_millis: i64) -> Result<bool>;
+
+    /// An upload's parts with numbers after `after`, in order, at most `limit`.
+    async fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> Result<Vec<PartRecord>>;
+
+    /// Uploads in progress, by key and then id.
+    async fn list_uploads(&self, range: UploadRange) -> Result<Vec<UploadRecord>>;
+
+    /// Aborts an upload: its rows go, its parts' blobs onto the garbage list; `false` when it
+    /// does not exist.
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str, now_millis: i64) -> Result<bool>;
+
+    /// Completes an upload in one commit: checks that it exists and that its parts are those
+    /// the completion used, decides the write's condition, writes the object and its events,
+    /// removes the upload, and puts every part's blob and the replaced version's on the
+    /// garbage list. A refused completion changes nothing.
+    async fn complete_upload(&self, completion: UploadCompletion) -> Result<Outcome>;
 }
 
 #[cfg(test)]

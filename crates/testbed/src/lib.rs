@@ -13,8 +13,8 @@ pub struct Server {
     binary: PathBuf,
     folder: PathBuf,
     apps: Vec<PathBuf>,
-    /// `--store`, when the state lives elsewhere than the data directory.
-    store: Option<String>,
+    /// Further arguments of `serve` (an embedding binary's own flags).
+    args: Vec<String>,
     child: Option<Child>,
     address: String,
     starts: usize,
@@ -24,16 +24,17 @@ impl Server {
     /// Starts `binary serve` with its data in `folder/data`, its log in `folder/server-N.log`,
     /// and the app folders deployed.
     pub fn start(binary: &Path, folder: &Path, apps: &[PathBuf]) -> Server {
-        Server::start_on(binary, folder, apps, None)
+        Server::start_with(binary, folder, apps, &[])
     }
 
-    /// [`Server::start`] with `--store` (a PostgreSQL URL), when given.
-    pub fn start_on(binary: &Path, folder: &Path, apps: &[PathBuf], store: Option<&str>) -> Server {
+    /// Starts `binary serve` as [`Server::start`] does, with further arguments after the
+    /// common ones (an embedding binary's own flags, such as `publikes serve --secret`).
+    pub fn start_with(binary: &Path, folder: &Path, apps: &[PathBuf], args: &[&str]) -> Server {
         let mut server = Server {
             binary: binary.to_owned(),
             folder: folder.to_owned(),
             apps: apps.to_vec(),
-            store: store.map(str::to_owned),
+            args: args.iter().map(|arg| (*arg).to_owned()).collect(),
             child: None,
             address: String::new(),
             starts: 0,
@@ -47,6 +48,11 @@ impl Server {
         self.folder.join("data")
     }
 
+    /// The file the testbed's `record` function appends to (`SLUICE_TESTBED_RECORD`).
+    pub fn record_file(&self) -> PathBuf {
+        self.folder.join("records.jsonl")
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
@@ -54,13 +60,7 @@ impl Server {
 
     /// A client signing with the development keys.
     pub fn client(&self) -> Client {
-        Client::new(ConnectionArgs {
-            endpoint: self.endpoint(),
-            access_key: "test".into(),
-            secret_key: "test".into(),
-            region: "us-east-1".into(),
-        })
-        .expect("the endpoint is a URL")
+        client_at(&self.endpoint())
     }
 
     /// Kills the server with SIGKILL (no chance to flush or clean up) and reaps it.
@@ -85,15 +85,14 @@ impl Server {
             .arg(self.data())
             .args(["--listen", "127.0.0.1:0"])
             .env("SLUICE_LOG", "info")
+            .env("SLUICE_TESTBED_RECORD", self.record_file())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
         for app in &self.apps {
             command.arg("--app").arg(app);
         }
-        if let Some(store) = &self.store {
-            command.arg("--store").arg(store);
-        }
+        command.args(&self.args);
         self.child = Some(command.spawn().expect("start the server"));
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -130,4 +129,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A client of the server at `endpoint`, signing with the development keys.
+pub fn client_at(endpoint: &str) -> Client {
+    Client::new(ConnectionArgs {
+        endpoint: endpoint.to_owned(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+        region: "us-east-1".into(),
+    })
+    .expect("the endpoint is a URL")
 }

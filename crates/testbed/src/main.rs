@@ -9,7 +9,14 @@
 //! - `double` (in process): `{"n": x}` → `{"n": 2x}`.
 //! - `flaky` (in process): fails with `Flaky` the first time it sees a `key` in this process, then
 //!   answers `{"key": key, "ok": true}`; a Retry gets it through.
+//! - `record` (in process): an SQS event source mapping's consumer. It appends one JSON line per
+//!   record (`body`, `messageId`, `receiveCount`, `group`, `ok`) to the file `SLUICE_TESTBED_RECORD`
+//!   names, synced before it answers, and reports as failed (`batchItemFailures`) the records
+//!   whose body starts with `poison`, those starting with `fail-once` on their first receive, and
+//!   the records of a FIFO group after one that failed (it stops processing the group there).
 //! - `triple` (command): `{"n": x}` → `{"n": 3x}`.
+//! - `append` (command): appends the event as one JSON line to the file `SLUICE_TESTBED_RECORD`
+//!   names and answers `{}`, so a test can see what a function target was handed.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -55,7 +62,58 @@ fn functions() -> Functions {
             }
         }),
     );
+    functions.register(
+        "record",
+        Function::in_process(|event| async move {
+            // A little work per batch, so that a crash test's kills find batches in flight.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            record(&event)
+        }),
+    );
     functions
+}
+
+/// The `record` function: see the crate's documentation.
+fn record(event: &Value) -> Result<Value, FunctionError> {
+    use std::io::Write;
+    let records = event["Records"].as_array().cloned().unwrap_or_default();
+    let mut lines = String::new();
+    let mut failures = Vec::new();
+    // As a FIFO consumer should, it stops processing a group at its first failure.
+    let mut failed_groups = HashSet::new();
+    for record in &records {
+        let body = record["body"].as_str().unwrap_or_default();
+        let receive_count = record["attributes"]["ApproximateReceiveCount"]
+            .as_str()
+            .unwrap_or_default();
+        let group = record["attributes"]["MessageGroupId"].as_str();
+        let failed = body.starts_with("poison")
+            || (body.starts_with("fail-once") && receive_count == "1")
+            || group.is_some_and(|group| failed_groups.contains(group));
+        if let (true, Some(group)) = (failed, group) {
+            failed_groups.insert(group.to_owned());
+        }
+        if failed {
+            failures.push(json!({"itemIdentifier": record["messageId"]}));
+        }
+        let line = json!({
+            "body": body, "messageId": record["messageId"], "receiveCount": receive_count,
+            "group": record["attributes"]["MessageGroupId"], "ok": !failed,
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    let path = std::env::var("SLUICE_TESTBED_RECORD")
+        .map_err(|_| FunctionError::new("NoRecordFile", "SLUICE_TESTBED_RECORD is not set"))?;
+    let io = |error: std::io::Error| FunctionError::new("RecordFailed", error.to_string());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io)?;
+    file.write_all(lines.as_bytes()).map_err(io)?;
+    file.sync_data().map_err(io)?;
+    Ok(json!({ "batchItemFailures": failures }))
 }
 
 /// Reads a whole-number field of an event.
@@ -66,6 +124,21 @@ fn number(event: &Value, field: &str) -> Result<i64, FunctionError> {
             format!("the event has no integer field {field:?}: {event}"),
         )
     })
+}
+
+/// The `append` command function: see the crate's documentation.
+fn append(event: &Value) -> Result<Value, FunctionError> {
+    use std::io::Write;
+    let path = std::env::var("SLUICE_TESTBED_RECORD")
+        .map_err(|_| FunctionError::new("NoRecordFile", "SLUICE_TESTBED_RECORD is not set"))?;
+    let io = |error: std::io::Error| FunctionError::new("RecordFailed", error.to_string());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io)?;
+    writeln!(file, "{event}").map_err(io)?;
+    Ok(json!({}))
 }
 
 /// `sluice-testbed function NAME`: one invocation of a command function.
@@ -84,6 +157,7 @@ fn command_function(name: &str) -> ExitCode {
     };
     let result = match name {
         "triple" => number(&event, "n").map(|n| json!({"n": n * 3})),
+        "append" => append(&event),
         other => Err(FunctionError::new(
             "UnknownFunction",
             format!("no command function named {other:?}"),

@@ -29,16 +29,6 @@ fn write_app(folder: &Path) -> PathBuf {
     app
 }
 
-fn client_for(endpoint: &str) -> Client {
-    Client::new(sluice::client::ConnectionArgs {
-        endpoint: endpoint.to_owned(),
-        access_key: "test".into(),
-        secret_key: "test".into(),
-        region: "us-east-1".into(),
-    })
-    .unwrap()
-}
-
 /// Puts batch `batch` until one attempt is acknowledged; answers the acknowledged event ids with
 /// the entry each carries. Unacknowledged attempts may have been written too: their events are
 /// delivered as well, which the checks allow.
@@ -51,7 +41,7 @@ async fn put_batch(endpoint: &Arc<Mutex<String>>, batch: usize) -> Vec<(String, 
     let request = json!({ "Entries": entries });
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let client = client_for(&endpoint.lock().unwrap().clone());
+        let client = sluice_testbed::client_at(&endpoint.lock().unwrap().clone());
         match client.events("PutEvents", &request).await {
             Ok(answer) => {
                 assert_eq!(answer["FailedEntryCount"], json!(0), "{answer}");
@@ -126,7 +116,7 @@ fn acknowledged_events_are_delivered_once_across_kill_9() {
     }
     let acknowledged = runtime.block_on(putter).unwrap();
     assert_eq!(acknowledged.len(), BATCHES * 10);
-    let client = client_for(&server.endpoint());
+    let client = sluice_testbed::client_at(&server.endpoint());
     let deadline = Instant::now() + Duration::from_secs(120);
     let found = loop {
         let found = runtime.block_on(delivered(&client));

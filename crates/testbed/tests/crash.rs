@@ -105,7 +105,7 @@ async fn start(endpoint: &std::sync::RwLock<String>, machine: &str, index: usize
         json!({"stateMachineArn": machine, "name": format!("run-{index:03}"), "input": input(index).to_string()});
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let client = client_for(&endpoint.read().unwrap());
+        let client = sluice_testbed::client_at(&endpoint.read().unwrap());
         match client.step_functions("StartExecution", &request).await {
             Ok(_) => return,
             // Started before a kill took the answer away, and ended since: the name is taken by
@@ -207,16 +207,6 @@ fn executions_survive_kill_9() {
         assert_eq!(output, expected_output(index), "{name}");
         check_history(&runtime.block_on(history(&client, &arn)), &name);
     }
-}
-
-fn client_for(endpoint: &str) -> Client {
-    Client::new(sluice::client::ConnectionArgs {
-        endpoint: endpoint.to_owned(),
-        access_key: "test".into(),
-        secret_key: "test".into(),
-        region: "us-east-1".into(),
-    })
-    .unwrap()
 }
 
 /// Name → status of every execution of `machine`.

@@ -67,7 +67,12 @@ fn the_server_runs_on_postgresql_and_survives_a_kill() {
         .unwrap();
     let url = runtime.block_on(sluice_testkit::postgres::database());
     let folder = tempfile::tempdir().unwrap();
-    let mut server = Server::start_on(Path::new(BINARY), folder.path(), &[app(folder.path())], Some(&url));
+    let mut server = Server::start_with(
+        Path::new(BINARY),
+        folder.path(),
+        &[app(folder.path())],
+        &["--store", &url],
+    );
     assert!(
         server.logs().contains("store=\"postgres\"") || server.logs().contains("store=postgres"),
         "{}",

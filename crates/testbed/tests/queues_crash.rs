@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use sluice::client::{Client, ConnectionArgs};
+use sluice::client::Client;
 use sluice_testbed::Server;
 
 const SENDERS: usize = 8;
@@ -27,13 +27,7 @@ const STANDARD_URL: &str = "http://sluice/123456789012/crash";
 type Endpoint = Arc<RwLock<String>>;
 
 fn client_for(endpoint: &Endpoint) -> Client {
-    Client::new(ConnectionArgs {
-        endpoint: endpoint.read().unwrap().clone(),
-        access_key: "test".into(),
-        secret_key: "test".into(),
-        region: "us-east-1".into(),
-    })
-    .unwrap()
+    sluice_testbed::client_at(&endpoint.read().unwrap())
 }
 
 /// Calls until the server answers (it may be down, or answer for a request that a kill cut

@@ -52,6 +52,9 @@ pub(crate) async fn bucket_level(
             _ => Err(not_allowed()),
         };
     }
+    if request.param("uploads").is_some() && *method == Method::GET {
+        return super::multipart::list_uploads(service, request, bucket).await;
+    }
     for unsupported in [
         "uploads",
         "versioning",
@@ -252,25 +255,7 @@ async fn put_notifications(service: &Service, bucket: &str, request: &S3Request)
     for (kind, arn_element) in DESTINATIONS {
         for configuration in root.all(kind) {
             let target = configuration.text_of(arn_element).unwrap_or_default().to_owned();
-            service.targets.check(&target).map_err(|message| {
-                invalid_argument(
-                    arn_element,
-                    format!("Unable to validate the following destination configurations: {message}"),
-                )
-            })?;
             let events: Vec<String> = configuration.all("Event").map(|event| event.text.clone()).collect();
-            if let Some(bad) = events.iter().find(|event| !valid_event(event)) {
-                return Err(invalid_argument(
-                    "Event",
-                    format!("The event is not supported for notifications: {bad}"),
-                ));
-            }
-            if events.is_empty() {
-                return Err(invalid_argument(
-                    "Event",
-                    "A notification configuration needs at least one Event",
-                ));
-            }
             let (mut prefix, mut suffix) = (String::new(), String::new());
             if let Some(key) = configuration.child("Filter").and_then(|filter| filter.child("S3Key")) {
                 for rule in key.all("FilterRule") {
@@ -300,34 +285,35 @@ async fn put_notifications(service: &Service, bucket: &str, request: &S3Request)
             });
         }
     }
+    let check = |arn: &str| service.targets.check(arn);
+    if let Some(problem) = sluice_buckets::rules::check(&rules, &check).into_iter().next() {
+        let (_, arn_element) = destination(&rules[problem.index].target);
+        let argument = match problem.field {
+            "events" => "Event",
+            "target" => arn_element,
+            "id" => "Id",
+            _ => "FilterRule",
+        };
+        return Err(invalid_argument(argument, problem.message));
+    }
     service.buckets.set_notifications(bucket, rules).await?;
     Ok(StatusCode::OK.into_response())
 }
 
-/// Whether S3 knows the event name (the families Sluice emits, and their wildcards).
-fn valid_event(event: &str) -> bool {
-    matches!(
-        event,
-        "s3:ObjectCreated:*"
-            | "s3:ObjectCreated:Put"
-            | "s3:ObjectCreated:Post"
-            | "s3:ObjectCreated:Copy"
-            | "s3:ObjectCreated:CompleteMultipartUpload"
-            | "s3:ObjectRemoved:*"
-            | "s3:ObjectRemoved:Delete"
-            | "s3:ObjectRemoved:DeleteMarkerCreated"
-    )
+/// The configuration kind and ARN element S3 writes a target's rule under.
+fn destination(target: &str) -> (&'static str, &'static str) {
+    match target.split(':').nth(2) {
+        Some("sqs") => DESTINATIONS[1],
+        Some("sns") => DESTINATIONS[2],
+        _ => DESTINATIONS[0],
+    }
 }
 
 async fn get_notifications(service: &Service, bucket: &str) -> Result<Response, S3Error> {
     let record = service.buckets.bucket(bucket).await?;
     let mut body = format!("{DECLARATION}<NotificationConfiguration xmlns=\"{NAMESPACE}\">");
     for rule in &record.notifications {
-        let (kind, arn_element) = match rule.target.split(':').nth(2) {
-            Some("sqs") => DESTINATIONS[1],
-            Some("sns") => DESTINATIONS[2],
-            _ => DESTINATIONS[0],
-        };
+        let (kind, arn_element) = destination(&rule.target);
         body.push_str(&format!(
             "<{kind}>{}{}",
             element("Id", &rule.id),

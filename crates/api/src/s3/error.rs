@@ -75,6 +75,14 @@ s3_codes! {
     MalformedXML => 400,
     /// The body is larger than the server takes in one request.
     EntityTooLarge => 400,
+    /// The multipart upload does not exist.
+    NoSuchUpload => 404,
+    /// A completion names a part not uploaded, or with another ETag.
+    InvalidPart => 400,
+    /// A completion's parts are not in ascending order.
+    InvalidPartOrder => 400,
+    /// A part other than the last is smaller than 5 MiB.
+    EntityTooSmall => 400,
     /// The method does not apply to the resource.
     MethodNotAllowed => 405,
     /// The operation is not one Sluice serves.
@@ -176,6 +184,14 @@ impl From<sluice_buckets::Error> for S3Error {
             E::InvalidRange { size } => {
                 S3Error::new(Code::InvalidRange, message).with("ActualObjectSize", size.to_string())
             }
+            E::NoSuchUpload { upload_id } => S3Error::new(Code::NoSuchUpload, message).with("UploadId", upload_id),
+            E::InvalidPart { part_number } => {
+                S3Error::new(Code::InvalidPart, message).with("PartNumber", part_number.to_string())
+            }
+            E::InvalidPartOrder { .. } => S3Error::new(Code::InvalidPartOrder, message),
+            E::EntityTooSmall { size, .. } => S3Error::new(Code::EntityTooSmall, message)
+                .with("ProposedSize", size.to_string())
+                .with("MinSizeAllowed", sluice_buckets::multipart::MIN_PART_SIZE.to_string()),
             _ => S3Error::new(Code::InternalError, message),
         }
     }

@@ -6,6 +6,7 @@
 mod body;
 mod buckets;
 pub mod error;
+mod multipart;
 mod objects;
 pub mod xml;
 

@@ -30,13 +30,8 @@ pub(crate) async fn object_level(
 ) -> Result<Response, S3Error> {
     let bucket = request.bucket.as_deref().unwrap_or_default();
     let key = request.key.as_deref().unwrap_or_default();
-    for multipart in ["uploads", "uploadId"] {
-        if request.param(multipart).is_some() {
-            return Err(S3Error::new(
-                Code::NotImplemented,
-                "Sluice does not implement multipart uploads yet; send the object in one PutObject",
-            ));
-        }
+    if let Some(answer) = super::multipart::object_level(service, request, now).await {
+        return answer;
     }
     match request.method {
         Method::PUT if request.headers.contains_key("x-amz-copy-source") => {
@@ -60,7 +55,7 @@ pub(crate) async fn object_level(
 }
 
 /// The write condition of `If-None-Match` / `If-Match`.
-fn write_condition(request: &S3Request) -> Result<WriteCondition, S3Error> {
+pub(super) fn write_condition(request: &S3Request) -> Result<WriteCondition, S3Error> {
     match (request.header("if-none-match"), request.header("if-match")) {
         (Some(_), Some(_)) => Err(invalid_argument(
             "If-None-Match",
@@ -79,10 +74,10 @@ fn write_condition(request: &S3Request) -> Result<WriteCondition, S3Error> {
 }
 
 /// The content type, user metadata and stored headers a request sets.
-type Metadata = (Option<String>, BTreeMap<String, String>, BTreeMap<String, String>);
+pub(super) type Metadata = (Option<String>, BTreeMap<String, String>, BTreeMap<String, String>);
 
 /// The content type, user metadata and stored headers a request sets.
-fn metadata(headers: &HeaderMap) -> Result<Metadata, S3Error> {
+pub(super) fn metadata(headers: &HeaderMap) -> Result<Metadata, S3Error> {
     let text = |name: &str, value: &HeaderValue| {
         value
             .to_str()
@@ -158,19 +153,8 @@ async fn copy(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Response, S3Error> {
-    let source = request.header("x-amz-copy-source").unwrap_or_default();
-    let decoded = String::from_utf8(crate::sigv4::percent_decode(
-        source.split('?').next().unwrap_or_default(),
-    ))
-    .map_err(|_| invalid_argument("x-amz-copy-source", "The copy source is not valid UTF-8"))?;
-    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
-    let Some((source_bucket, source_key)) = decoded.split_once('/').filter(|(_, key)| !key.is_empty()) else {
-        return Err(invalid_argument(
-            "x-amz-copy-source",
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-        ));
-    };
-    let source = service.buckets.object(source_bucket, source_key).await?;
+    let (source_bucket, source_key) = copy_source(request)?;
+    let source = service.buckets.object(&source_bucket, &source_key).await?;
     // The copy-source conditions.
     check_read_conditions(&source, &request.headers, "x-amz-copy-source-")?;
     let directive = match request.header("x-amz-metadata-directive").unwrap_or("COPY") {
@@ -207,6 +191,23 @@ async fn copy(
         element("LastModified", &iso_date(written.modified_millis)),
         element("ETag", &format!("\"{}\"", written.etag))
     )))
+}
+
+/// The bucket and key of `x-amz-copy-source` (`bucket/key` or `/bucket/key`, percent-encoded).
+pub(super) fn copy_source(request: &S3Request) -> Result<(String, String), S3Error> {
+    let source = request.header("x-amz-copy-source").unwrap_or_default();
+    let decoded = String::from_utf8(crate::sigv4::percent_decode(
+        source.split('?').next().unwrap_or_default(),
+    ))
+    .map_err(|_| invalid_argument("x-amz-copy-source", "The copy source is not valid UTF-8"))?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match decoded.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok((bucket.to_owned(), key.to_owned())),
+        _ => Err(invalid_argument(
+            "x-amz-copy-source",
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+        )),
+    }
 }
 
 async fn get(service: &Service, request: &S3Request, bucket: &str, key: &str) -> Result<Response, S3Error> {
@@ -283,7 +284,7 @@ fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
 }
 
 /// `"etag"` → `etag`.
-fn unquote(etag: &str) -> &str {
+pub(super) fn unquote(etag: &str) -> &str {
     let etag = etag.trim();
     etag.strip_prefix('"')
         .and_then(|rest| rest.strip_suffix('"'))
@@ -305,7 +306,7 @@ fn parse_http_date(name: &str, value: &str) -> Result<i64, S3Error> {
 
 /// RFC 7232's order: If-Match, else If-Unmodified-Since (412); If-None-Match, else
 /// If-Modified-Since (304). `prefix` is `x-amz-copy-source-` for a copy's source.
-fn check_read_conditions(object: &Object, headers: &HeaderMap, prefix: &str) -> Result<(), S3Error> {
+pub(super) fn check_read_conditions(object: &Object, headers: &HeaderMap, prefix: &str) -> Result<(), S3Error> {
     let header = |name: &str| {
         headers
             .get(format!("{prefix}{name}"))

@@ -19,6 +19,8 @@ fn app(folder: &std::path::Path) -> Router {
     let queues = Queues::new(Arc::new(store), QueueOptions::default(), Clock::system());
     router(Options {
         queues: Some(queues),
+        function_urls: None,
+        topics: None,
         ..options(Arc::new(Fake::default()))
     })
 }

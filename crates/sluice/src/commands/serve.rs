@@ -11,12 +11,17 @@ use sluice_api::{Admin, ApiError, Clock, Credentials, EngineService, ErrorCode, 
 use sluice_engine::{Engine, Functions, Options};
 use sluice_queues::{Clock as QueueClock, DeclaredQueue, Options as QueueOptions, Queues};
 use sluice_store::Store;
+use sluice_store::archives::ArchiveStore;
 use sluice_store::bus::BusStore;
+use sluice_store::logs::LogStore;
 use sluice_store::objects::BucketStore;
 use sluice_store::queues::QueueStore;
 use sluice_store::tables::TableStore;
+use sluice_store::topics::TopicStore;
 use sluice_store_postgres::PostgresStore;
 use sluice_store_sqlite::SqliteStore;
+
+use crate::services::{Services, Setup};
 
 /// The development key pair accepted on loopback when no keys are configured.
 const DEVELOPMENT_KEY: (&str, &str) = ("test", "test");
@@ -33,7 +38,7 @@ pub struct Args {
     #[arg(long, default_value = ".sluice")]
     pub data: PathBuf,
     /// Where the state lives: a PostgreSQL URL (`postgres://user:password@host:port/database`)
-    /// instead of the SQLite file in --data. The blobs stay in --data.
+    /// instead of the SQLite file in --data. Several nodes may share one database.
     #[arg(long, env = "SLUICE_STORE", hide_env_values = true)]
     pub store: Option<String>,
     /// The address to listen on; port 0 takes a free port, which the `serving` log line names.
@@ -53,22 +58,96 @@ pub struct Args {
         requires = "access_key"
     )]
     pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+}
+
+/// Where the bytes of objects go: the data directory's blob folder, or a bucket of
+/// S3-compatible storage.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlobArgs {
+    /// Keep object bytes in this bucket of S3-compatible storage (which must exist) instead of
+    /// the data directory's blob folder.
+    #[arg(long, env = "SLUICE_S3_BUCKET", requires = "s3_endpoint")]
+    pub s3_bucket: Option<String>,
+    /// The URL of that S3-compatible service: `http://127.0.0.1:9000`,
+    /// `https://s3.eu-west-1.amazonaws.com`.
+    #[arg(long, env = "SLUICE_S3_ENDPOINT", requires = "s3_bucket")]
+    pub s3_endpoint: Option<String>,
+    /// The region to sign its requests for.
+    #[arg(long, env = "SLUICE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// The access key to sign its requests with.
+    #[arg(long, env = "SLUICE_S3_ACCESS_KEY_ID", requires = "s3_bucket")]
+    pub s3_access_key: Option<String>,
+    /// The secret of that access key.
+    #[arg(
+        long,
+        env = "SLUICE_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "s3_access_key"
+    )]
+    pub s3_secret_key: Option<String>,
+    /// How old a blob no object names must be before the sweep deletes it as an orphan (left by
+    /// a write that crashed before its commit).
+    #[arg(long, default_value_t = 3600)]
+    pub blob_orphan_grace_seconds: u64,
+    /// How long a replaced or deleted object's bytes are kept for reads that began before.
+    #[arg(long, default_value_t = 60)]
+    pub blob_garbage_delay_seconds: u64,
+    /// How often replaced and orphaned blobs are swept.
+    #[arg(long, default_value_t = 60)]
+    pub blob_sweep_seconds: u64,
+}
+
+impl BlobArgs {
+    /// The blob storage these arguments name.
+    fn open(&self, data: &std::path::Path) -> Result<sluice_blob::Blobs> {
+        let Some(bucket) = &self.s3_bucket else {
+            return sluice_blob::Blobs::local(&data.join("blobs"))
+                .with_context(|| format!("cannot open the blob folder in {}", data.display()));
+        };
+        self.open_s3(bucket)
+    }
+
+    #[cfg(feature = "s3")]
+    fn open_s3(&self, bucket: &str) -> Result<sluice_blob::Blobs> {
+        let options = sluice_blob::S3Options {
+            endpoint: self.s3_endpoint.clone().unwrap_or_default(),
+            bucket: bucket.to_owned(),
+            region: self.s3_region.clone(),
+            access_key: self.s3_access_key.clone().unwrap_or_default(),
+            secret_key: self.s3_secret_key.clone().unwrap_or_default(),
+        };
+        sluice_blob::Blobs::s3(&options).with_context(|| format!("cannot open the S3 bucket {bucket}"))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    fn open_s3(&self, _bucket: &str) -> Result<sluice_blob::Blobs> {
+        bail!("this sluice was built without the s3 feature, so --s3-bucket cannot be used")
+    }
 }
 
 /// Serves until the process is stopped.
 pub fn run(args: Args, functions: Functions) -> Result<std::process::ExitCode> {
+    run_with(args, functions, Box::new(|_| Ok(())))
+}
+
+/// Serves until the process is stopped, running `setup` with the server's services once they are
+/// open and before anything is deployed or resumed (see [`crate::Services`]).
+pub fn run_with(args: Args, functions: Functions, setup: Setup) -> Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(args, functions))?;
+    runtime.block_on(serve(args, functions, setup))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// Runs the server on the current runtime.
-pub async fn serve(args: Args, functions: Functions) -> Result<()> {
+pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()> {
     let mut credentials = Credentials::new();
     match (&args.access_key, &args.secret_key) {
         (Some(key), Some(secret)) => credentials.insert(key.clone(), secret.clone()),
@@ -79,108 +158,29 @@ pub async fn serve(args: Args, functions: Functions) -> Result<()> {
         ),
     }
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let stores = open_stores(&args).await?;
-    let blobs = sluice_blob::Blobs::local(&args.data.join("blobs"))
-        .with_context(|| format!("cannot open the blob folder in {}", args.data.display()))?;
-    let buckets = sluice_buckets::Buckets::new(stores.buckets, blobs, sluice_buckets::Options::default());
-    let tables = sluice_tables::Tables::new(stores.tables, sluice_tables::Options::default());
-    let queues = Queues::new(stores.queues, QueueOptions::default(), QueueClock::system());
-    let engine = Engine::new(stores.executions, functions, Options::default());
-    let bus = sluice_bus::Bus::open(
-        stores.bus,
-        engine.clone(),
-        None,
-        sluice_bus::Options::default(),
-        sluice_bus::Clock::system(),
-    )
-    .await
-    .context("cannot open the event bus")?;
-    let deployer = Deployer {
-        engine: engine.clone(),
-        bus: bus.clone(),
-        tables: tables.clone(),
-        queues: queues.clone(),
-        record: args.data.join(DEPLOYED_APPS),
-        lock: tokio::sync::Mutex::new(()),
-    };
-    // Functions first: the engine resumes the previous run's tasks as soon as it starts.
-    deployer.redeploy(&args.apps).await?;
-    engine.start().await.context("cannot start the engine")?;
-    bus.start().await.context("cannot start the event bus")?;
-    // Expired items are invisible at once; this reclaims their space.
-    tables.spawn_expiry(std::time::Duration::from_secs(1));
-    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine));
-    buckets
-        .start(targets.clone(), std::time::Duration::from_secs(60))
-        .await
-        .context("cannot start delivering object notifications")?;
-    queues.spawn_expiry(std::time::Duration::from_secs(10));
-    let router = sluice_api::router(ApiOptions {
-        step_functions: Arc::new(EngineService::new(engine)),
-        admin: Some(Arc::new(deployer)),
-        events: Some(bus),
-        credentials,
-        clock: Clock::system(),
-        region: None,
-        metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
-        tables: Some(tables),
-        buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
-        queues: Some(queues),
-    });
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let address = listener.local_addr().context("cannot read the address listened on")?;
-    tracing::info!(%address, data = %args.data.display(), store = stores.name, "serving");
-    axum::serve(listener, router).await.context("the server stopped")?;
-    Ok(())
-}
-
-/// One backend, seen through each store trait.
-struct Stores {
-    /// Which backend, for the log: `sqlite` or `postgres`.
-    name: &'static str,
-    executions: Arc<dyn Store>,
-    bus: Arc<dyn BusStore>,
-    tables: Arc<dyn TableStore>,
-    buckets: Arc<dyn BucketStore>,
-    queues: Arc<dyn QueueStore>,
-}
-
-impl Stores {
-    fn of<S: Store + BusStore + TableStore + BucketStore + QueueStore>(name: &'static str, store: S) -> Stores {
-        let store = Arc::new(store);
-        Stores {
-            name,
-            executions: store.clone(),
-            bus: store.clone(),
-            tables: store.clone(),
-            buckets: store.clone(),
-            queues: store,
-        }
-    }
-}
-
-/// Opens the store `--store` names, or the SQLite file in the data directory.
-async fn open_stores(args: &Args) -> Result<Stores> {
     match args.store.as_deref() {
-        None => Ok(Stores::of(
-            "sqlite",
-            SqliteStore::open(&args.data.join("sluice.db"))
-                .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
-        )),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(Stores::of(
-            "postgres",
-            PostgresStore::connect(url)
+        None => {
+            let store = SqliteStore::open(&args.data.join("sluice.db"))
+                .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+            serve_on(args, functions, setup, credentials, Arc::new(store), "sqlite").await
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::connect(url)
                 .await
-                .with_context(|| format!("cannot open the PostgreSQL store at {}", without_password(url)))?,
-        )),
+                .with_context(|| format!("cannot open the PostgreSQL store at {}", without_password(url)))?;
+            serve_on(args, functions, setup, credentials, Arc::new(store), "postgres").await
+        }
         Some(other) => bail!(
             "--store must be a PostgreSQL URL (postgres://user:password@host:port/database), not {:?}",
             without_password(other)
         ),
     }
 }
+
+/// Every store trait, as one backend implements them all in one database.
+trait Backend: Store + BusStore + TableStore + BucketStore + QueueStore + TopicStore + LogStore + ArchiveStore {}
+
+impl<S: Store + BusStore + TableStore + BucketStore + QueueStore + TopicStore + LogStore + ArchiveStore> Backend for S {}
 
 /// A URL with its password (if any) masked, for messages.
 fn without_password(url: &str) -> String {
@@ -197,6 +197,140 @@ fn without_password(url: &str) -> String {
     }
 }
 
+/// Runs the server on an open store (`name` says which backend, for the log).
+async fn serve_on<S: Backend>(
+    args: Args,
+    functions: Functions,
+    setup: Setup,
+    credentials: Credentials,
+    store: Arc<S>,
+    name: &'static str,
+) -> Result<()> {
+    let blobs = args.blobs.open(&args.data)?;
+    tracing::info!(?blobs, "object bytes");
+    let bucket_options = sluice_buckets::Options {
+        orphan_grace: std::time::Duration::from_secs(args.blobs.blob_orphan_grace_seconds),
+        garbage_delay: std::time::Duration::from_secs(args.blobs.blob_garbage_delay_seconds),
+        ..sluice_buckets::Options::default()
+    };
+    let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, bucket_options);
+    let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
+    let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
+    let engine_options = Options::default();
+    let (region, account) = (engine_options.region.clone(), engine_options.account.clone());
+    let engine = Engine::new(store.clone(), functions, engine_options);
+    // Rules and dead-letter configs may name this server's queues.
+    let queue_sink: Arc<dyn sluice_bus::Sink> = Arc::new(crate::targets::QueueSink { queues: queues.clone() });
+    let topics = sluice_topics::Topics::new(
+        store.clone(),
+        queues.clone(),
+        engine.clone(),
+        sluice_topics::Options::default(),
+        sluice_topics::Clock::system(),
+    );
+    // Rules may target topics (`arn:aws:sns:…`) and this server's queues.
+    let sink: Arc<dyn sluice_bus::Sink> = Arc::new(sluice_topics::TopicSink::new(topics.clone(), Some(queue_sink)));
+    let bus = sluice_bus::Bus::open(
+        store.clone(),
+        engine.clone(),
+        Some(sink),
+        sluice_bus::Options::default(),
+        sluice_bus::Clock::system(),
+    )
+    .await
+    .context("cannot open the event bus")?;
+    // Event source mappings poll once the engine runs; deployments apply them.
+    let sources = sluice_queues::sources::Sources::new(
+        queues.clone(),
+        Arc::new(crate::targets::EngineConsumer { engine: engine.clone() }),
+    );
+    // Log groups: the bus's log targets append to them; the Logs API reads them.
+    bus.attach_logs(store.clone());
+    // Archives and replays keep their events in the same store.
+    bus.attach_archives(store)
+        .await
+        .context("cannot load the event archives")?;
+    let targets: Arc<dyn sluice_buckets::Targets> = Arc::new(crate::targets::engine_targets(&engine, &queues));
+    let leases = sluice_leases::Leases::open(tables.clone(), sluice_leases::Options::default())
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the leases: {error}"))?;
+    crate::integrations::register(
+        &engine,
+        crate::integrations::Services {
+            tables: tables.clone(),
+            buckets: buckets.clone(),
+            queues: queues.clone(),
+            bus: bus.clone(),
+            leases,
+        },
+    );
+    let services = Services {
+        engine: engine.clone(),
+        buckets: buckets.clone(),
+        tables: tables.clone(),
+        queues: queues.clone(),
+        bus: bus.clone(),
+    };
+    // In-process functions that use the services register now, before apps name them.
+    setup(&services).context("cannot set up the in-process functions")?;
+    let deployer = Deployer {
+        engine: engine.clone(),
+        sources: sources.clone(),
+        bus: bus.clone(),
+        tables: tables.clone(),
+        queues: queues.clone(),
+        buckets: buckets.clone(),
+        targets: targets.clone(),
+        region,
+        account,
+        topics: topics.clone(),
+        record: args.data.join(DEPLOYED_APPS),
+        lock: tokio::sync::Mutex::new(()),
+    };
+    // Functions first: the engine resumes the previous run's tasks as soon as it starts.
+    deployer.redeploy(&args.apps).await?;
+    engine.start().await.context("cannot start the engine")?;
+    bus.start().await.context("cannot start the event bus")?;
+    sources.start();
+    topics.start().await.context("cannot start delivering topic messages")?;
+    // Expired items are invisible at once; this reclaims their space.
+    tables.spawn_expiry(std::time::Duration::from_secs(1));
+    buckets
+        .start(
+            targets.clone(),
+            std::time::Duration::from_secs(args.blobs.blob_sweep_seconds.max(1)),
+        )
+        .await
+        .context("cannot start delivering object notifications")?;
+    queues.spawn_expiry(std::time::Duration::from_secs(10));
+    let router = sluice_api::router(ApiOptions {
+        step_functions: Arc::new(EngineService::new(engine.clone())),
+        admin: Some(Arc::new(deployer)),
+        events: Some(bus),
+        credentials,
+        clock: Clock::system(),
+        region: None,
+        metrics: Some(sluice_api::metrics::install_recorder().context("cannot record metrics")?),
+        tables: Some(tables),
+        buckets: Some(Arc::new(sluice_api::s3::Service { buckets, targets })),
+        queues: Some(queues),
+        function_urls: Some(Arc::new(EngineService::new(engine))),
+        topics: Some(topics.clone()),
+    });
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr().context("cannot read the address listened on")?;
+    // SNS's confirmation and unsubscribe links point here.
+    topics.set_endpoint_url(&format!("http://{address}"));
+    tracing::info!(%address, data = %args.data.display(), store = name, "serving");
+    // The peer's address is the function-URL event's sourceIp.
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .context("the server stopped")?;
+    Ok(())
+}
+
 /// Deploys apps for `sluice serve --app` and for `SluiceAdmin.DeployApp`, and remembers them.
 struct Deployer {
     engine: Engine,
@@ -206,6 +340,17 @@ struct Deployer {
     tables: sluice_tables::Tables,
     /// The queues an app declares go here.
     queues: Queues,
+    /// The event source mappings, which an app's `[event_source_mappings.NAME]` replace.
+    sources: sluice_queues::sources::Sources,
+    /// The buckets an app declares go here.
+    buckets: sluice_buckets::Buckets,
+    /// Where object notifications can go.
+    targets: Arc<dyn sluice_buckets::Targets>,
+    /// The region and account of the ARNs a manifest names by short name.
+    region: String,
+    account: String,
+    /// The topics an app declares (`[topics.NAME]`) go here.
+    topics: sluice_topics::Topics,
     /// The list of deployed app folders.
     record: PathBuf,
     /// One deployment at a time, so that the record is not written by two at once.
@@ -263,6 +408,10 @@ impl Deployer {
             })
             .collect();
         self.queues.check_declared(&declared).await?;
+        let mappings = crate::mappings::plan(&manifest, &self.engine, &self.queues, &self.sources).await?;
+        let buckets = self.check_buckets(&manifest)?;
+        let declared_topics = sluice_topics::deploy::read(&manifest.topics)?;
+        self.topics.check_declared(&declared_topics)?;
         let deployed = self
             .engine
             .deploy_app(&folder, chrono::Utc::now().timestamp_millis())
@@ -279,8 +428,24 @@ impl Deployer {
         if !queues.is_empty() {
             tracing::info!(app = %deployed.app, ?queues, "queues deployed");
         }
+        let created = self
+            .buckets
+            .deploy_declared(&buckets, chrono::Utc::now())
+            .await
+            .map_err(|error| anyhow::anyhow!("buckets: {error}"))?;
+        if !buckets.is_empty() {
+            tracing::info!(app = %deployed.app, ?created, declared = buckets.len(), "buckets deployed");
+        }
+        let topics = self.topics.deploy_declared(&declared_topics).await?;
+        if !topics.is_empty() {
+            tracing::info!(app = %deployed.app, ?topics, "topics deployed");
+        }
         let rules = self.bus.apply_app(plan).await?;
-        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), rules = rules.len(), "deployed");
+        if !mappings.is_empty() {
+            tracing::info!(app = %deployed.app, mappings = mappings.len(), "event source mappings deployed");
+        }
+        self.sources.apply_app(&deployed.app, mappings);
+        tracing::info!(app = %deployed.app, folder = %folder.display(), state_machines = deployed.state_machines.len(), functions = deployed.functions.len(), routes = deployed.routes.len(), rules = rules.len(), "deployed");
         let mut remembered = self.remembered()?;
         if !remembered.contains(&folder) {
             remembered.push(folder);
@@ -291,6 +456,61 @@ impl Deployer {
                 .with_context(|| format!("cannot write {}", self.record.display()))?;
         }
         Ok(deployed)
+    }
+
+    /// The manifest's `[buckets.NAME]`, checked whole: names, events, filters and destinations
+    /// (those the app itself declares count as existing). Every problem is reported at once.
+    fn check_buckets(&self, manifest: &sluice_engine::app::Manifest) -> Result<Vec<sluice_buckets::DeclaredBucket>> {
+        let (region, account) = (&self.region, &self.account);
+        let mut problems = Vec::new();
+        let mut declared = Vec::new();
+        for (name, entry) in &manifest.buckets {
+            let mut notifications = Vec::new();
+            for (index, rule) in entry.notifications.iter().enumerate() {
+                let target = match rule.target_arn(region, account) {
+                    Ok(arn) => arn,
+                    Err(message) => {
+                        problems.push(format!("buckets.{name}.notifications[{index}] {message}"));
+                        continue;
+                    }
+                };
+                notifications.push(sluice_buckets::NotificationRule {
+                    id: rule.id.clone().unwrap_or_else(|| format!("{name}-{index}")),
+                    target,
+                    events: rule.events.clone(),
+                    prefix: rule.prefix.clone(),
+                    suffix: rule.suffix.clone(),
+                });
+            }
+            declared.push(sluice_buckets::DeclaredBucket {
+                name: name.clone(),
+                notifications,
+            });
+        }
+        let mut in_app: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for name in manifest.functions.keys() {
+            in_app.insert(format!("arn:aws:lambda:{region}:{account}:function:{name}"));
+        }
+        for name in manifest.state_machines.keys() {
+            in_app.insert(self.engine.state_machine_arn(name));
+        }
+        for name in manifest.queues.keys() {
+            in_app.insert(format!("arn:aws:sqs:{region}:{account}:{name}"));
+        }
+        let exists = |arn: &str| {
+            if in_app.contains(arn) && self.targets.handles(arn) {
+                Ok(())
+            } else {
+                self.targets.check(arn)
+            }
+        };
+        if let Err(found) = sluice_buckets::check_declared(&declared, &exists) {
+            problems.extend(found);
+        }
+        if !problems.is_empty() {
+            bail!("{}", problems.join("; "));
+        }
+        Ok(declared)
     }
 
     /// The app folders deployed so far.
@@ -353,23 +573,5 @@ impl Admin for Deployer {
                 .collect(),
             functions: deployed.functions,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_password;
-
-    #[test]
-    fn passwords_are_masked_in_messages() {
-        assert_eq!(
-            without_password("postgres://sluice:secret@db:5432/sluice"),
-            "postgres://sluice:***@db:5432/sluice"
-        );
-        assert_eq!(
-            without_password("postgres://sluice@db/sluice"),
-            "postgres://sluice@db/sluice"
-        );
-        assert_eq!(without_password("mysql://a:b@c"), "mysql://a:***@c");
     }
 }

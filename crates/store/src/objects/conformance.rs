@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{
     BucketDeleted, BucketRecord, BucketStore, Condition, KeyRange, NotificationRule, ObjectDelete, ObjectRecord,
-    ObjectWrite, Outcome,
+    ObjectWrite, Outcome, PartRecord, UploadCompletion, UploadRange, UploadRecord,
 };
 use crate::Error;
 
@@ -17,6 +17,8 @@ pub async fn run_all(store: &dyn BucketStore) {
     events_follow_the_rules_and_only_for_what_was_written(store).await;
     replaced_blobs_become_garbage_after_their_delay(store).await;
     listing_is_in_byte_order_with_prefix_and_after(store).await;
+    multipart_uploads_hold_parts_and_complete_in_one_commit(store).await;
+    multipart_uploads_are_listed_aborted_and_go_with_their_bucket(store).await;
 }
 
 /// A bucket record with no rules.
@@ -327,4 +329,203 @@ async fn listing_is_in_byte_order_with_prefix_and_after(store: &dyn BucketStore)
 
 async fn put(store: &dyn BucketStore, write: ObjectWrite) -> Outcome {
     store.put_object(write).await.expect("the put is answered")
+}
+
+fn upload(bucket: &str, key: &str, id: &str) -> UploadRecord {
+    UploadRecord {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        upload_id: id.to_owned(),
+        content_type: "text/csv".to_owned(),
+        user_metadata: BTreeMap::from([("source".to_owned(), "upload".to_owned())]),
+        headers: BTreeMap::new(),
+        initiated_millis: 1_500,
+    }
+}
+
+fn part(id: &str, number: u32, blob: &str) -> PartRecord {
+    PartRecord {
+        upload_id: id.to_owned(),
+        part_number: number,
+        etag: format!("etag-{blob}"),
+        size: 5,
+        blob: blob.to_owned(),
+        modified_millis: 1_600,
+    }
+}
+
+fn completion(bucket: &str, key: &str, id: &str, parts: &[(u32, &str)], condition: Condition) -> UploadCompletion {
+    let mut write = write(bucket, key, "multi-2", &format!("{id}-joined"), condition);
+    write.event_name = "ObjectCreated:CompleteMultipartUpload".to_owned();
+    UploadCompletion {
+        upload_id: id.to_owned(),
+        write,
+        parts: parts
+            .iter()
+            .map(|(number, blob)| (*number, (*blob).to_owned()))
+            .collect(),
+    }
+}
+
+async fn forget_all_garbage(store: &dyn BucketStore) {
+    let before = store.due_garbage(i64::MAX / 2, 10_000).await.expect("read");
+    store.forget_garbage(before).await.expect("forgotten");
+}
+
+async fn multipart_uploads_hold_parts_and_complete_in_one_commit(store: &dyn BucketStore) {
+    store.create_bucket(bucket("mp")).await.expect("created");
+    forget_all_garbage(store).await;
+    assert!(!store.create_upload(upload("none", "k", "u0")).await.expect("answered"));
+    assert!(store.create_upload(upload("mp", "k", "u1")).await.expect("created"));
+    assert_eq!(
+        store.upload("mp", "k", "u1").await.expect("read"),
+        Some(upload("mp", "k", "u1"))
+    );
+    assert_eq!(store.upload("mp", "other", "u1").await.expect("read"), None);
+    assert!(store.put_part("mp", "k", part("u1", 1, "p1"), 0).await.expect("put"));
+    assert!(
+        store
+            .put_part("mp", "k", part("u1", 2, "p2-old"), 0)
+            .await
+            .expect("put")
+    );
+    assert!(store.put_part("mp", "k", part("u1", 2, "p2"), 0).await.expect("put"));
+    assert!(
+        !store
+            .put_part("mp", "k", part("u-none", 1, "px"), 0)
+            .await
+            .expect("answered")
+    );
+    assert_eq!(store.due_garbage(i64::MAX / 2, 10).await.expect("read"), ["p2-old"]);
+    assert!(store.blob_in_use("p1").await.expect("read"), "a part's blob is in use");
+    let parts = store.list_parts("u1", 0, 10).await.expect("listed");
+    assert_eq!(parts, [part("u1", 1, "p1"), part("u1", 2, "p2")]);
+    assert_eq!(
+        store.list_parts("u1", 1, 10).await.expect("listed"),
+        [part("u1", 2, "p2")]
+    );
+    // A completion that read a part since replaced, or under a failed condition, changes nothing.
+    let stale = completion("mp", "k", "u1", &[(1, "p1"), (2, "p2-old")], Condition::Always);
+    assert_eq!(
+        store.complete_upload(stale).await.expect("answered"),
+        Outcome::InvalidPart
+    );
+    put(store, write("mp", "k", "before", "mp-before", Condition::Always)).await;
+    let refused = completion("mp", "k", "u1", &[(1, "p1"), (2, "p2")], Condition::IfNoneMatch);
+    assert_eq!(
+        store.complete_upload(refused).await.expect("answered"),
+        Outcome::PreconditionFailed
+    );
+    assert_eq!(store.list_parts("u1", 0, 10).await.expect("listed").len(), 2);
+    let wrong_key = completion("mp", "elsewhere", "u1", &[(1, "p1")], Condition::Always);
+    assert_eq!(
+        store.complete_upload(wrong_key).await.expect("answered"),
+        Outcome::NoSuchUpload
+    );
+    store
+        .set_notifications("mp", vec![rule("mp", "", "")])
+        .await
+        .expect("set");
+    drain_events(store).await;
+    let done = completion(
+        "mp",
+        "k",
+        "u1",
+        &[(1, "p1"), (2, "p2")],
+        Condition::IfMatch("before".into()),
+    );
+    let outcome = store.complete_upload(done).await.expect("answered");
+    assert!(
+        matches!(&outcome, Outcome::Done(Some(old)) if old.etag == "before"),
+        "{outcome:?}"
+    );
+    let object = store.object("mp", "k").await.expect("read").expect("there");
+    assert_eq!((object.etag.as_str(), object.blob.as_str()), ("multi-2", "u1-joined"));
+    assert_eq!(store.upload("mp", "k", "u1").await.expect("read"), None);
+    assert!(store.list_parts("u1", 0, 10).await.expect("listed").is_empty());
+    assert!(!store.blob_in_use("p1").await.expect("read"));
+    let mut garbage = store.due_garbage(i64::MAX / 2, 10).await.expect("read");
+    garbage.sort();
+    assert_eq!(garbage, ["mp-before", "p1", "p2", "p2-old"]);
+    let events = store
+        .claim_object_events("mp", i64::MAX / 2, i64::MAX / 2, 10)
+        .await
+        .expect("claimed");
+    let names: Vec<&str> = events.iter().map(|event| event.event_name.as_str()).collect();
+    assert_eq!(names, ["ObjectCreated:CompleteMultipartUpload"]);
+    for event in &events {
+        store.finish_object_event(event.id).await.expect("finished");
+    }
+    let again = completion("mp", "k", "u1", &[(1, "p1"), (2, "p2")], Condition::Always);
+    assert_eq!(
+        store.complete_upload(again).await.expect("answered"),
+        Outcome::NoSuchUpload
+    );
+    store.set_notifications("mp", Vec::new()).await.expect("cleared");
+    forget_all_garbage(store).await;
+}
+
+async fn multipart_uploads_are_listed_aborted_and_go_with_their_bucket(store: &dyn BucketStore) {
+    store.create_bucket(bucket("mpl")).await.expect("created");
+    forget_all_garbage(store).await;
+    for (key, id) in [("b", "u2"), ("a", "u3"), ("b", "u1"), ("c/d", "u4"), ("c/e", "u5")] {
+        assert!(store.create_upload(upload("mpl", key, id)).await.expect("created"));
+    }
+    let range = |prefix: &str, after_key: &str, after_id: Option<&str>, limit| UploadRange {
+        bucket: "mpl".into(),
+        prefix: prefix.into(),
+        after_key: after_key.into(),
+        after_upload_id: after_id.map(str::to_owned),
+        limit,
+    };
+    let listed = |uploads: Vec<UploadRecord>| {
+        uploads
+            .into_iter()
+            .map(|upload| format!("{}:{}", upload.key, upload.upload_id))
+            .collect::<Vec<_>>()
+    };
+    let all = listed(store.list_uploads(range("", "", None, 10)).await.expect("listed"));
+    assert_eq!(all, ["a:u3", "b:u1", "b:u2", "c/d:u4", "c/e:u5"]);
+    let after = listed(store.list_uploads(range("", "b", Some("u1"), 2)).await.expect("listed"));
+    assert_eq!(after, ["b:u2", "c/d:u4"]);
+    let past_key = listed(store.list_uploads(range("", "b", None, 10)).await.expect("listed"));
+    assert_eq!(past_key, ["c/d:u4", "c/e:u5"]);
+    let prefixed = listed(store.list_uploads(range("c/", "", None, 10)).await.expect("listed"));
+    assert_eq!(prefixed, ["c/d:u4", "c/e:u5"]);
+    assert!(
+        store
+            .put_part("mpl", "a", part("u3", 1, "mpl-a1"), 0)
+            .await
+            .expect("put")
+    );
+    assert!(!store.abort_upload("mpl", "b", "u3", 5_000).await.expect("answered"));
+    assert!(store.abort_upload("mpl", "a", "u3", 5_000).await.expect("aborted"));
+    assert!(!store.abort_upload("mpl", "a", "u3", 5_000).await.expect("answered"));
+    assert_eq!(store.due_garbage(5_000, 10).await.expect("read"), ["mpl-a1"]);
+    assert!(
+        !store
+            .put_part("mpl", "a", part("u3", 2, "mpl-a2"), 0)
+            .await
+            .expect("answered")
+    );
+    // Deleting the bucket aborts what is left.
+    assert!(
+        store
+            .put_part("mpl", "b", part("u1", 1, "mpl-b1"), 0)
+            .await
+            .expect("put")
+    );
+    assert_eq!(
+        store.delete_bucket("mpl").await.expect("answered"),
+        BucketDeleted::Deleted
+    );
+    assert_eq!(store.upload("mpl", "b", "u1").await.expect("read"), None);
+    assert!(
+        store
+            .due_garbage(i64::MAX / 2, 10)
+            .await
+            .expect("read")
+            .contains(&"mpl-b1".to_owned())
+    );
+    forget_all_garbage(store).await;
 }
