@@ -251,6 +251,16 @@ impl Store for PostgresStore {
         .map(drop))
     }
 
+    async fn renew_leases(&self, ids: Vec<String>, lease_until_millis: i64) -> Result<()> {
+        transaction!(self, |tx| execute(
+            &tx,
+            "UPDATE work SET lease_until = $2 WHERE id = ANY($1) AND lease_until > 0",
+            &[&ids, &lease_until_millis]
+        )
+        .await
+        .map(drop))
+    }
+
     async fn next_due(&self) -> Result<Option<i64>> {
         transaction!(self, |tx| query_one(
             &tx,

@@ -208,15 +208,29 @@ async fn serve_on<S: Backend>(
 ) -> Result<()> {
     let blobs = args.blobs.open(&args.data)?;
     tracing::info!(?blobs, "object bytes");
+    // On SQLite this node is alone on its store; on PostgreSQL others may share it, so leases
+    // lapse instead of being freed at start and the bus reads its catalog again now and then.
+    let exclusive_store = name == "sqlite";
+    let node = format!("sluice-{}", std::process::id());
     let bucket_options = sluice_buckets::Options {
+        exclusive_store,
+        node: node.clone(),
         orphan_grace: std::time::Duration::from_secs(args.blobs.blob_orphan_grace_seconds),
         garbage_delay: std::time::Duration::from_secs(args.blobs.blob_garbage_delay_seconds),
         ..sluice_buckets::Options::default()
     };
     let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, bucket_options);
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
-    let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
-    let engine_options = Options::default();
+    let queue_options = QueueOptions {
+        shared_poll: (!exclusive_store).then_some(std::time::Duration::from_millis(500)),
+        ..QueueOptions::default()
+    };
+    let queues = Queues::new(store.clone(), queue_options, QueueClock::system());
+    let engine_options = Options {
+        exclusive_store,
+        node,
+        ..Options::default()
+    };
     let (region, account) = (engine_options.region.clone(), engine_options.account.clone());
     let engine = Engine::new(store.clone(), functions, engine_options);
     // Rules and dead-letter configs may name this server's queues.
@@ -225,7 +239,10 @@ async fn serve_on<S: Backend>(
         store.clone(),
         queues.clone(),
         engine.clone(),
-        sluice_topics::Options::default(),
+        sluice_topics::Options {
+            exclusive_store,
+            ..sluice_topics::Options::default()
+        },
         sluice_topics::Clock::system(),
     );
     // Rules may target topics (`arn:aws:sns:…`) and this server's queues.
@@ -234,7 +251,10 @@ async fn serve_on<S: Backend>(
         store.clone(),
         engine.clone(),
         Some(sink),
-        sluice_bus::Options::default(),
+        sluice_bus::Options {
+            exclusive_store,
+            ..sluice_bus::Options::default()
+        },
         sluice_bus::Clock::system(),
     )
     .await
