@@ -259,6 +259,23 @@ impl Engine {
             *guard = None;
             self.inner.live.forget(arn);
         }
+        if !self.inner.options.exclusive_store {
+            // On a shared store the next advance of this execution is built only on a committed
+            // one: were this one refused (another node moved the execution on), an advance built
+            // on it would expect the version the other node made and could be taken in its place.
+            let result = commit.await.and_then(|mut results| results.pop().unwrap_or(Ok(())));
+            if let Err(error) = result {
+                *guard = None;
+                drop(guard);
+                self.inner.live.forget(arn);
+                return Err(error.into());
+            }
+            drop(guard);
+            self.dispatch(written.dispatch);
+            crate::metrics::states_entered(snapshot.express, entered);
+            self.after_commit(&record, &snapshot, written.timers);
+            return Ok(true);
+        }
         drop(guard);
         // Invocations start before the advance that scheduled them is on disk: a task may run
         // more than once anyway (at-least-once), and its result is applied by an advance queued
