@@ -254,7 +254,10 @@ impl Store for PostgresStore {
     async fn renew_leases(&self, ids: Vec<String>, lease_until_millis: i64) -> Result<()> {
         transaction!(self, |tx| execute(
             &tx,
-            "UPDATE work SET lease_until = $2 WHERE id = ANY($1) AND lease_until > 0",
+            // Rows an advance is writing now are skipped, not waited on: a renewal never takes
+            // part in a deadlock, and the advance finishes or frees them anyway.
+            "UPDATE work SET lease_until = $2 WHERE id IN (
+                 SELECT id FROM work WHERE id = ANY($1) AND lease_until > 0 FOR UPDATE SKIP LOCKED)",
             &[&ids, &lease_until_millis]
         )
         .await
