@@ -51,6 +51,9 @@ pub struct Options {
     pub region: String,
     /// This node's name, for event leases.
     pub node: String,
+    /// Whether this node is alone on its store: at start it then frees the leases a previous
+    /// run held at once. Nodes sharing a store let them lapse, as another node may hold them.
+    pub exclusive_store: bool,
 }
 
 impl Default for Options {
@@ -60,6 +63,7 @@ impl Default for Options {
             orphan_grace: Duration::from_secs(3600),
             region: "us-east-1".into(),
             node: "sluice-node".into(),
+            exclusive_store: true,
         }
     }
 }
@@ -420,7 +424,9 @@ impl Buckets {
     /// Starts the background work: delivers object events to `targets` (leases a previous run
     /// held are freed first), and sweeps garbage and orphan blobs every `sweep_every`.
     pub async fn start(&self, targets: Arc<dyn Targets>, sweep_every: Duration) -> Result<()> {
-        self.inner.store.release_object_event_leases().await?;
+        if self.inner.options.exclusive_store {
+            self.inner.store.release_object_event_leases().await?;
+        }
         let sweeper = self.clone();
         tokio::spawn(async move {
             loop {

@@ -149,7 +149,15 @@ pub struct Options {
     pub account: String,
     /// How long a claimed delivery is held before another claim may take it, in milliseconds.
     pub lease_millis: i64,
+    /// Whether this node is alone on its store: at start it then frees the leases a previous
+    /// run held at once, and its catalog (buses, rules, targets, schedules) changes only through
+    /// it. Nodes sharing a store let leases lapse and read the catalog again every
+    /// [`CATALOG_REFRESH`], so a rule or schedule put on one node is seen by the others.
+    pub exclusive_store: bool,
 }
+
+/// How often a node sharing its store reads the catalog again.
+pub const CATALOG_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Default for Options {
     fn default() -> Options {
@@ -157,6 +165,7 @@ impl Default for Options {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             lease_millis: 60_000,
+            exclusive_store: true,
         }
     }
 }
@@ -235,7 +244,12 @@ impl Bus {
     /// Starts the delivery and schedule loops: frees the leases of the previous run (its
     /// in-flight deliveries are delivered again), then runs until the process ends.
     pub async fn start(&self) -> Result<()> {
-        self.inner.store.release_delivery_leases().await?;
+        if self.inner.options.exclusive_store {
+            self.inner.store.release_delivery_leases().await?;
+        } else {
+            let bus = self.clone();
+            tokio::spawn(async move { bus.refresh_catalog().await });
+        }
         let bus = self.clone();
         tokio::spawn(async move { bus.run_deliveries().await });
         let bus = self.clone();
@@ -283,6 +297,20 @@ impl Bus {
 
     fn now(&self) -> DateTime<Utc> {
         self.inner.clock.now()
+    }
+
+    /// Reads the catalog again every [`CATALOG_REFRESH`], for a node sharing its store: the
+    /// other nodes' changes to buses, rules, targets and schedules reach this one's matcher and
+    /// scheduler. A reload waits for this node's own change in progress, so it never undoes it.
+    async fn refresh_catalog(self) {
+        loop {
+            tokio::time::sleep(CATALOG_REFRESH).await;
+            let _one = self.inner.changes.lock().await;
+            match catalog::Catalog::load(self.inner.store.as_ref()).await {
+                Ok(catalog) => *self.write_catalog() = catalog,
+                Err(error) => tracing::warn!("could not read the bus catalog again: {error}"),
+            }
+        }
     }
 }
 

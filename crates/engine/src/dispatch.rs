@@ -1,5 +1,7 @@
 //! Running due work: task invocations, timers, and timeouts. The timer loop claims what is due;
 //! invocations an advance schedules run at once, leased to this node, without waiting for it.
+//! Every lease is short ([`WORK_LEASE_MILLIS`]) and renewed while this node runs the work, so a
+//! node that dies stops renewing and another node claims its work once the lease lapses.
 
 use std::time::Duration;
 
@@ -10,8 +12,12 @@ use crate::Engine;
 use crate::resources::{Invocation, TaskRef};
 use crate::snapshot::WorkPayload;
 
-/// How long a claimed work item stays this node's before another may take it.
-const CLAIM_LEASE_MILLIS: i64 = 5 * 60 * 1000;
+/// How long a work item this node runs (claimed, or dispatched by its own advance) stays its own
+/// without a renewal: how long a dead node's work waits before another node takes it.
+pub(crate) const WORK_LEASE_MILLIS: i64 = 30_000;
+
+/// How often the leases of running work are renewed: well within [`WORK_LEASE_MILLIS`].
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 
 /// The most work items one claim takes.
 const CLAIM_BATCH: usize = 256;
@@ -27,7 +33,7 @@ impl Engine {
             let claimed = self
                 .inner
                 .store
-                .claim_due_work(&self.inner.options.node, now, now + CLAIM_LEASE_MILLIS, CLAIM_BATCH)
+                .claim_due_work(&self.inner.options.node, now, now + WORK_LEASE_MILLIS, CLAIM_BATCH)
                 .await;
             match claimed {
                 Ok(items) => {
@@ -55,8 +61,34 @@ impl Engine {
         }
     }
 
-    /// Runs one work item.
+    /// Renews the leases of the work this node runs, until the process ends.
+    pub(crate) async fn renew_leases(self) {
+        loop {
+            tokio::time::sleep(RENEW_EVERY).await;
+            let held: Vec<String> = self.held().iter().cloned().collect();
+            if held.is_empty() {
+                continue;
+            }
+            let until = Utc::now().timestamp_millis() + WORK_LEASE_MILLIS;
+            if let Err(error) = self.inner.store.renew_leases(held, until).await {
+                tracing::warn!(%error, "could not renew the leases of running work");
+            }
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.inner.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs one work item, holding its lease meanwhile.
     pub(crate) async fn run_work(&self, work: Work) {
+        let id = work.id.clone();
+        self.held().insert(id.clone());
+        self.run_held_work(work).await;
+        self.held().remove(&id);
+    }
+
+    async fn run_held_work(&self, work: Work) {
         let payload: WorkPayload = match serde_json::from_str(&work.payload) {
             Ok(payload) => payload,
             Err(error) => {
@@ -87,15 +119,14 @@ impl Engine {
                 };
                 match self.invoke_resource(task, &resource, parameters).await {
                     Invocation::Done(result) => {
-                        self.update(arn, Utc::now(), |txn| txn.task_result(frame, &task_id, result))
+                        self.update(arn, Utc::now(), |txn| txn.task_result(frame, &task_id, result.clone()))
                             .await
                     }
                     Invocation::Pending => {
                         // The call went out; the answer comes by token or from the child. The work
                         // is done, so a restart does not call again.
-                        let id = work.id.clone();
                         self.update(arn, Utc::now(), |txn| {
-                            txn.done_work.push(id);
+                            txn.done_work.push(work.id.clone());
                             true
                         })
                         .await
@@ -127,10 +158,9 @@ impl Engine {
             }
             Ok(false) => {
                 // Stale work: its frame moved on. Retire it so it is not claimed again.
-                let id = work.id.clone();
                 let retired = self
                     .update(arn, Utc::now(), |txn| {
-                        txn.done_work.push(id);
+                        txn.done_work.push(work.id.clone());
                         true
                     })
                     .await;

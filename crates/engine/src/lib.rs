@@ -45,6 +45,10 @@ pub struct Options {
     pub account: String,
     /// This node's name, for leases.
     pub node: String,
+    /// Whether this node is alone on its store (SQLite): at start it then frees every lease at
+    /// once, as no other node can hold one. Nodes sharing a store (PostgreSQL) leave leases to
+    /// run out: a live node renews its own, a dead node's lapse and another node takes the work.
+    pub exclusive_store: bool,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             node: "sluice-node".into(),
+            exclusive_store: true,
         }
     }
 }
@@ -86,6 +91,8 @@ struct Inner {
     wake: Notify,
     /// Task resources served by other parts of Sluice, by service (`s3`, `dynamodb`, …).
     integrations: std::sync::RwLock<HashMap<String, Arc<dyn Integration>>>,
+    /// The work items this node runs now, whose leases it renews.
+    held: Mutex<std::collections::HashSet<String>>,
     /// Callers waiting for executions to end.
     waiters: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<ExecutionRecord>>>>,
 }
@@ -104,6 +111,7 @@ impl Engine {
                 live: live::LiveExecutions::default(),
                 wake: Notify::new(),
                 integrations: std::sync::RwLock::new(HashMap::new()),
+                held: Mutex::new(std::collections::HashSet::new()),
                 waiters: Mutex::new(HashMap::new()),
             }),
         }
@@ -142,12 +150,18 @@ impl Engine {
         )
     }
 
-    /// Starts the engine's background work: frees the leases a previous run held (its in-flight
-    /// tasks run again), then fires timers and runs due work until the process ends.
+    /// Starts the engine's background work: on a store of its own, frees the leases a previous
+    /// run held (its in-flight tasks run again; on a shared store they run again once their
+    /// leases lapse), then fires timers and runs due work, and renews the leases of the work it
+    /// runs, until the process ends.
     pub async fn start(&self) -> Result<()> {
-        self.inner.store.release_leases().await?;
+        if self.inner.options.exclusive_store {
+            self.inner.store.release_leases().await?;
+        }
         let engine = self.clone();
         tokio::spawn(async move { engine.run_due_work().await });
+        let engine = self.clone();
+        tokio::spawn(async move { engine.renew_leases().await });
         Ok(())
     }
 }

@@ -20,9 +20,8 @@ use crate::{Engine, Error, Result, check_name};
 /// The largest input or output AWS accepts: 256 KiB.
 pub const MAX_PAYLOAD: usize = 256 * 1024;
 
-/// How long this node holds the invocations it dispatches itself: for as long as it runs (a
-/// restart frees them with `release_leases`).
-const OWN_LEASE_MILLIS: i64 = i64::MAX / 4;
+/// How many times a change is applied again when another node moved the execution on first.
+const CONFLICT_RETRIES: usize = 8;
 
 /// Running executions held in memory, each behind its own lock.
 #[derive(Default)]
@@ -117,7 +116,7 @@ impl Engine {
             snapshot,
             now,
             &mut entropy,
-            OWN_LEASE_MILLIS,
+            now.timestamp_millis() + crate::dispatch::WORK_LEASE_MILLIS,
         );
         txn.start(input_value.clone());
         let mut record = ExecutionRecord {
@@ -179,11 +178,31 @@ impl Engine {
 
     /// Applies one change to a running execution and commits it. `change` answers whether it
     /// changed anything; a change to an execution that has ended is refused quietly (`false`).
+    /// When another node (or writer) moved the execution on since this node read it, the
+    /// advance is refused at its version; the execution is read again and the change applied
+    /// to what is stored now, so a result is never lost to a stale copy.
     pub(crate) async fn update(
         &self,
         arn: &str,
         now: DateTime<Utc>,
-        change: impl FnOnce(&mut Txn<'_>) -> bool,
+        mut change: impl FnMut(&mut Txn<'_>) -> bool,
+    ) -> Result<bool> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.update_once(arn, now, &mut change).await {
+                Err(Error::Store(StoreError::VersionConflict { .. })) if attempt < CONFLICT_RETRIES => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt of [`Engine::update`].
+    async fn update_once(
+        &self,
+        arn: &str,
+        now: DateTime<Utc>,
+        change: &mut impl FnMut(&mut Txn<'_>) -> bool,
     ) -> Result<bool> {
         let slot = self.inner.live.slot(arn);
         let mut guard = slot.lock().await;
@@ -201,7 +220,7 @@ impl Engine {
             live.snapshot.clone(),
             now,
             &mut entropy,
-            OWN_LEASE_MILLIS,
+            now.timestamp_millis() + crate::dispatch::WORK_LEASE_MILLIS,
         );
         if !change(&mut txn) {
             return Ok(false);
@@ -239,6 +258,23 @@ impl Engine {
         if record.status != ExecutionStatus::Running {
             *guard = None;
             self.inner.live.forget(arn);
+        }
+        if !self.inner.options.exclusive_store {
+            // On a shared store the next advance of this execution is built only on a committed
+            // one: were this one refused (another node moved the execution on), an advance built
+            // on it would expect the version the other node made and could be taken in its place.
+            let result = commit.await.and_then(|mut results| results.pop().unwrap_or(Ok(())));
+            if let Err(error) = result {
+                *guard = None;
+                drop(guard);
+                self.inner.live.forget(arn);
+                return Err(error.into());
+            }
+            drop(guard);
+            self.dispatch(written.dispatch);
+            crate::metrics::states_entered(snapshot.express, entered);
+            self.after_commit(&record, &snapshot, written.timers);
+            return Ok(true);
         }
         drop(guard);
         // Invocations start before the advance that scheduled them is on disk: a task may run
@@ -352,9 +388,24 @@ impl Engine {
             self.forget_closed_waiters(arn);
             return record;
         }
-        receiver
-            .await
-            .map_err(|_| Error::ExecutionDoesNotExist { arn: arn.to_owned() })
+        // The execution may end on another node sharing the store, which answers no waiter
+        // here: look again every second.
+        let mut receiver = receiver;
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_secs(1), &mut receiver).await {
+                Ok(answer) => {
+                    return answer.map_err(|_| Error::ExecutionDoesNotExist { arn: arn.to_owned() });
+                }
+                Err(_elapsed) => {
+                    let record = self.describe_execution(arn).await?;
+                    if record.status != ExecutionStatus::Running {
+                        drop(receiver);
+                        self.forget_closed_waiters(arn);
+                        return Ok(record);
+                    }
+                }
+            }
+        }
     }
 
     /// Drops the waiters of `arn` that nobody listens to any more.
@@ -440,7 +491,7 @@ impl Engine {
         let record = self.describe_execution(arn).await?;
         if record.status == ExecutionStatus::Running {
             self.update(arn, now, |txn| {
-                txn.abort(error, cause);
+                txn.abort(error.clone(), cause.clone());
                 true
             })
             .await?;
@@ -507,7 +558,7 @@ impl Engine {
     async fn answer_token(&self, token: &str, now: DateTime<Utc>, result: Result<Value, Failure>) -> Result<()> {
         let (arn, frame, task_id) = self.token_owner(token).await?;
         let applied = self
-            .update(&arn, now, |txn| txn.task_result(frame, &task_id, result))
+            .update(&arn, now, |txn| txn.task_result(frame, &task_id, result.clone()))
             .await?;
         if applied {
             Ok(())

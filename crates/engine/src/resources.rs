@@ -196,7 +196,7 @@ impl Engine {
         let result = child_result(&record, parent.output_as_json);
         let outcome = self
             .update(&parent.execution_arn, Utc::now(), |txn| {
-                txn.task_result(parent.frame, &parent.task_id, result)
+                txn.task_result(parent.frame, &parent.task_id, result.clone())
             })
             .await;
         if let Err(error) = outcome {

@@ -47,6 +47,9 @@ pub struct Options {
     pub region: String,
     /// The account (`123456789012` by default).
     pub account: String,
+    /// On a store other nodes share, a long poll looks again at least this often: a send on
+    /// another node wakes no poll here. `None` (alone on the store): sends wake the polls.
+    pub shared_poll: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
         Options {
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            shared_poll: None,
         }
     }
 }

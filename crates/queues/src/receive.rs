@@ -132,6 +132,9 @@ impl Queues {
             if let Some(next) = self.store().next_visible(queue_id, now).await.map_err(from_store)? {
                 until = until.min(Instant::now() + Duration::from_millis((next - now).max(1) as u64));
             }
+            if let Some(poll) = self.inner.options.shared_poll {
+                until = until.min(Instant::now() + poll);
+            }
             tokio::select! {
                 () = &mut notified => {}
                 () = tokio::time::sleep_until(until) => {}

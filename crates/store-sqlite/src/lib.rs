@@ -196,6 +196,12 @@ impl Store for SqliteStore {
         self.writer.write(writes::release_leases).await
     }
 
+    async fn renew_leases(&self, ids: Vec<String>, lease_until_millis: i64) -> Result<()> {
+        self.writer
+            .write(move |connection| writes::renew_leases(connection, &ids, lease_until_millis))
+            .await
+    }
+
     async fn next_due(&self) -> Result<Option<i64>> {
         self.read(reads::next_due).await
     }

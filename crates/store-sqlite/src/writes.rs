@@ -299,6 +299,18 @@ pub fn release_leases(connection: &Connection) -> Result<()> {
     Ok(())
 }
 
+pub fn renew_leases(connection: &Connection, ids: &[String], lease_until_millis: i64) -> Result<()> {
+    let mut statement = connection
+        .prepare_cached("UPDATE work SET lease_until = ?2 WHERE id = ?1 AND lease_until > 0")
+        .map_err(backend)?;
+    for id in ids {
+        statement
+            .execute(rusqlite::params![id, lease_until_millis])
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
 pub fn claim_due_work(
     connection: &Connection,
     owner: &str,

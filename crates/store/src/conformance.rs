@@ -350,6 +350,25 @@ async fn work_is_claimed_when_due_and_leased(store: &dyn Store) {
         claimed.iter().map(|item| item.id.as_str()).collect::<Vec<_>>(),
         ["held"]
     );
+    // A live node renews what it holds; a lease that is not renewed runs out.
+    store
+        .renew_leases(vec!["held".into(), "future".into()], 5_000)
+        .await
+        .expect("renewed");
+    assert!(
+        store
+            .claim_due_work("node-d", 100, 200, 10)
+            .await
+            .expect("a claim")
+            .is_empty(),
+        "renewed work is held"
+    );
+    let taken = store.claim_due_work("node-d", 5_000, 6_000, 10).await.expect("a claim");
+    assert_eq!(
+        taken.iter().map(|item| item.id.as_str()).collect::<Vec<_>>(),
+        ["held"],
+        "unleased work is not leased by a renewal, and a lapsed renewal frees the work"
+    );
 }
 
 async fn history_pages_both_ways(store: &dyn Store) {

@@ -130,6 +130,11 @@ pub trait Store: Send + Sync + 'static {
     /// run held when it stopped is due again.
     async fn release_leases(&self) -> Result<()>;
 
+    /// Extends the leases of these work items (those still leased) to `lease_until_millis`: a
+    /// live node renews the work it runs, so only a dead node's leases run out and another node
+    /// takes its work.
+    async fn renew_leases(&self, ids: Vec<String>, lease_until_millis: i64) -> Result<()>;
+
     /// When the next unleased work item is due, if any.
     async fn next_due(&self) -> Result<Option<i64>>;
 

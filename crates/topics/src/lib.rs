@@ -158,6 +158,9 @@ pub struct Options {
     pub account: String,
     /// How long a claimed delivery is held before another claim may take it, in milliseconds.
     pub lease_millis: i64,
+    /// Whether this node is alone on its store: at start it then frees the leases a previous
+    /// run held at once. Nodes sharing a store let them lapse, as another node may hold them.
+    pub exclusive_store: bool,
 }
 
 impl Default for Options {
@@ -166,6 +169,7 @@ impl Default for Options {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             lease_millis: 60_000,
+            exclusive_store: true,
         }
     }
 }
@@ -256,7 +260,9 @@ impl Topics {
     /// are delivered again), then runs until the process ends. Also drops deduplication ids past
     /// their window now and then.
     pub async fn start(&self) -> Result<()> {
-        self.inner.store.release_topic_delivery_leases().await?;
+        if self.inner.options.exclusive_store {
+            self.inner.store.release_topic_delivery_leases().await?;
+        }
         let topics = self.clone();
         tokio::spawn(async move { topics.run_deliveries().await });
         let topics = self.clone();

@@ -52,9 +52,31 @@ impl Bus {
                     deliveries: vec![delivery],
                 })
                 .await?;
-            // Not written: the schedule changed meanwhile; the catalog has its new state.
+            // Not written: the schedule changed meanwhile, here (the catalog has its new state) or
+            // on another node sharing the store (which fired it, or changed it): take its state
+            // from the store.
+            let stored = if written {
+                None
+            } else {
+                Some(self.inner.store.schedule(&key.0, &key.1).await?)
+            };
             let _one = self.inner.changes.lock().await;
             let mut catalog = self.write_catalog();
+            if let Some(stored) = stored
+                && catalog
+                    .schedules
+                    .get(&key)
+                    .is_some_and(|current| current.record.next_fire_millis == Some(expected))
+            {
+                match stored.and_then(super::ScheduleEntry::of_record) {
+                    Some(entry) => {
+                        catalog.schedules.insert(key.clone(), entry);
+                    }
+                    None => {
+                        catalog.schedules.remove(&key);
+                    }
+                }
+            }
             if written {
                 fired += 1;
                 self.inner.wake.notify_one();

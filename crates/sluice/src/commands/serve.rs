@@ -1,4 +1,5 @@
-//! `sluice serve`: the engine on the embedded store, with the AWS APIs on one HTTP port.
+//! `sluice serve`: the engine on the embedded store (or on PostgreSQL with `--store`), with the
+//! AWS APIs on one HTTP port.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +10,15 @@ use sluice_api::admin::{DeployAppRequest, DeployAppResponse, DeployedStateMachin
 use sluice_api::{Admin, ApiError, Clock, Credentials, EngineService, ErrorCode, Options as ApiOptions};
 use sluice_engine::{Engine, Functions, Options};
 use sluice_queues::{Clock as QueueClock, DeclaredQueue, Options as QueueOptions, Queues};
+use sluice_store::Store;
+use sluice_store::archives::ArchiveStore;
+use sluice_store::bus::BusStore;
+use sluice_store::logs::LogStore;
+use sluice_store::objects::BucketStore;
+use sluice_store::queues::QueueStore;
+use sluice_store::tables::TableStore;
+use sluice_store::topics::TopicStore;
+use sluice_store_postgres::PostgresStore;
 use sluice_store_sqlite::SqliteStore;
 
 use crate::services::{Services, Setup};
@@ -23,9 +33,14 @@ const DEPLOYED_APPS: &str = "deployed-apps.json";
 /// Arguments of `sluice serve`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The data directory: the SQLite file and the blob folder of the buckets.
+    /// The data directory: the SQLite file (unless --store names another) and the blob folder of
+    /// the buckets.
     #[arg(long, default_value = ".sluice")]
     pub data: PathBuf,
+    /// Where the state lives: a PostgreSQL URL (`postgres://user:password@host:port/database`)
+    /// instead of the SQLite file in --data. Several nodes may share one database.
+    #[arg(long, env = "SLUICE_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     /// The address to listen on; port 0 takes a free port, which the `serving` log line names.
     #[arg(long, default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
@@ -143,21 +158,79 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         ),
     }
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let store = Arc::new(
-        SqliteStore::open(&args.data.join("sluice.db"))
-            .with_context(|| format!("cannot open the store in {}", args.data.display()))?,
-    );
+    match args.store.as_deref() {
+        None => {
+            let store = SqliteStore::open(&args.data.join("sluice.db"))
+                .with_context(|| format!("cannot open the store in {}", args.data.display()))?;
+            serve_on(args, functions, setup, credentials, Arc::new(store), "sqlite").await
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::connect(url)
+                .await
+                .with_context(|| format!("cannot open the PostgreSQL store at {}", without_password(url)))?;
+            serve_on(args, functions, setup, credentials, Arc::new(store), "postgres").await
+        }
+        Some(other) => bail!(
+            "--store must be a PostgreSQL URL (postgres://user:password@host:port/database), not {:?}",
+            without_password(other)
+        ),
+    }
+}
+
+/// Every store trait, as one backend implements them all in one database.
+trait Backend: Store + BusStore + TableStore + BucketStore + QueueStore + TopicStore + LogStore + ArchiveStore {}
+
+impl<S: Store + BusStore + TableStore + BucketStore + QueueStore + TopicStore + LogStore + ArchiveStore> Backend for S {}
+
+/// A URL with its password (if any) masked, for messages.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Runs the server on an open store (`name` says which backend, for the log).
+async fn serve_on<S: Backend>(
+    args: Args,
+    functions: Functions,
+    setup: Setup,
+    credentials: Credentials,
+    store: Arc<S>,
+    name: &'static str,
+) -> Result<()> {
     let blobs = args.blobs.open(&args.data)?;
     tracing::info!(?blobs, "object bytes");
+    // On SQLite this node is alone on its store; on PostgreSQL others may share it, so leases
+    // lapse instead of being freed at start and the bus reads its catalog again now and then.
+    let exclusive_store = name == "sqlite";
+    let node = format!("sluice-{}", std::process::id());
     let bucket_options = sluice_buckets::Options {
+        exclusive_store,
+        node: node.clone(),
         orphan_grace: std::time::Duration::from_secs(args.blobs.blob_orphan_grace_seconds),
         garbage_delay: std::time::Duration::from_secs(args.blobs.blob_garbage_delay_seconds),
         ..sluice_buckets::Options::default()
     };
     let buckets = sluice_buckets::Buckets::new(store.clone(), blobs, bucket_options);
     let tables = sluice_tables::Tables::new(store.clone(), sluice_tables::Options::default());
-    let queues = Queues::new(store.clone(), QueueOptions::default(), QueueClock::system());
-    let engine_options = Options::default();
+    let queue_options = QueueOptions {
+        shared_poll: (!exclusive_store).then_some(std::time::Duration::from_millis(500)),
+        ..QueueOptions::default()
+    };
+    let queues = Queues::new(store.clone(), queue_options, QueueClock::system());
+    let engine_options = Options {
+        exclusive_store,
+        node,
+        ..Options::default()
+    };
     let (region, account) = (engine_options.region.clone(), engine_options.account.clone());
     let engine = Engine::new(store.clone(), functions, engine_options);
     // Rules and dead-letter configs may name this server's queues.
@@ -166,7 +239,10 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         store.clone(),
         queues.clone(),
         engine.clone(),
-        sluice_topics::Options::default(),
+        sluice_topics::Options {
+            exclusive_store,
+            ..sluice_topics::Options::default()
+        },
         sluice_topics::Clock::system(),
     );
     // Rules may target topics (`arn:aws:sns:…`) and this server's queues.
@@ -175,7 +251,10 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
         store.clone(),
         engine.clone(),
         Some(sink),
-        sluice_bus::Options::default(),
+        sluice_bus::Options {
+            exclusive_store,
+            ..sluice_bus::Options::default()
+        },
         sluice_bus::Clock::system(),
     )
     .await
@@ -269,7 +348,7 @@ pub async fn serve(args: Args, functions: Functions, setup: Setup) -> Result<()>
     let address = listener.local_addr().context("cannot read the address listened on")?;
     // SNS's confirmation and unsubscribe links point here.
     topics.set_endpoint_url(&format!("http://{address}"));
-    tracing::info!(%address, data = %args.data.display(), "serving");
+    tracing::info!(%address, data = %args.data.display(), store = name, "serving");
     // The peer's address is the function-URL event's sourceIp.
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .await
