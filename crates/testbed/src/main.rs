@@ -137,7 +137,9 @@ fn append(event: &Value) -> Result<Value, FunctionError> {
         .append(true)
         .open(path)
         .map_err(io)?;
-    writeln!(file, "{event}").map_err(io)?;
+    // One write of the whole line: O_APPEND keeps it whole beside concurrent invocations, where
+    // `writeln!` on a `File` would write the JSON in many pieces that interleave.
+    file.write_all(format!("{event}\n").as_bytes()).map_err(io)?;
     Ok(json!({}))
 }
 
