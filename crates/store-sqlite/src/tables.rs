@@ -9,8 +9,8 @@ use std::ops::Bound;
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use serde_json::{Value as Json, json};
-use sluice_expressions::{Item, KeyAttribute, KeySchema, ScalarType, item_from_json, item_size, item_to_json};
+use sluice_expressions::{Item, item_size, item_to_json};
+use sluice_store::tables::stored::{encoded_key, parse_item, schema_from_text, schema_to_text};
 use sluice_store::tables::{
     Decision, IdempotencyToken, ItemKey, ItemPage, ItemRange, ItemWrite, Outcome, PageLimit, Refusal, ScanRange,
     TOKEN_LIFETIME_MILLIS, TTL_IGNORED_AFTER_SECONDS, TableRecord, TableStore, TableUsage, Written, decide, expiry_of,
@@ -199,49 +199,6 @@ fn table_row(connection: &Connection, name: &str) -> Result<Option<(i64, TableRe
         description,
     };
     Ok(Some((id, record)))
-}
-
-fn schema_to_text(schema: &KeySchema) -> String {
-    let attribute = |attribute: &KeyAttribute| {
-        let scalar = match attribute.scalar_type {
-            ScalarType::S => "S",
-            ScalarType::N => "N",
-            ScalarType::B => "B",
-        };
-        json!([attribute.name, scalar])
-    };
-    json!({"partition": attribute(&schema.partition), "sort": schema.sort.as_ref().map(attribute)}).to_string()
-}
-
-fn schema_from_text(text: &str) -> Result<KeySchema> {
-    let corrupt = || Error::Backend(format!("a stored key schema is not readable: {text}"));
-    let json: Json = serde_json::from_str(text).map_err(|_| corrupt())?;
-    let attribute = |json: &Json| -> Option<KeyAttribute> {
-        let name = json.get(0)?.as_str()?.to_owned();
-        let scalar_type = match json.get(1)?.as_str()? {
-            "S" => ScalarType::S,
-            "N" => ScalarType::N,
-            "B" => ScalarType::B,
-            _ => return None,
-        };
-        Some(KeyAttribute { name, scalar_type })
-    };
-    let partition = json.get("partition").and_then(attribute).ok_or_else(corrupt)?;
-    let sort = match json.get("sort") {
-        None | Some(Json::Null) => None,
-        Some(sort) => Some(attribute(sort).ok_or_else(corrupt)?),
-    };
-    Ok(KeySchema { partition, sort })
-}
-
-fn encoded_key(schema: &KeySchema, key: &Item) -> Result<ItemKey> {
-    ItemKey::of(schema, key).ok_or_else(|| Error::Backend("an item key does not match its table's key schema".into()))
-}
-
-fn parse_item(text: &str) -> Result<Item> {
-    let json: Json =
-        serde_json::from_str(text).map_err(|error| Error::Backend(format!("a stored item is not JSON: {error}")))?;
-    item_from_json(&json).map_err(|error| Error::Backend(format!("a stored item is not valid: {error}")))
 }
 
 fn create_table(connection: &Connection, table: &TableRecord) -> Result<()> {

@@ -11,6 +11,7 @@
 mod decide;
 
 pub mod conformance;
+pub mod stored;
 
 use std::ops::Bound;
 
